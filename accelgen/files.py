@@ -1,0 +1,31 @@
+"""Writing outputs so that a failure never leaves a half-written file behind."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import AccelgenError
+
+
+def output_directory(path: str | Path) -> Path:
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise AccelgenError(f"{path}: cannot create output folder ({error.strerror})") from None
+    return path
+
+
+def write_atomically(path: str | Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    output_directory(path.parent)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,97 @@
+"""Config → Verilog module and JSON manifest per unit."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import DesignConfig, unit_to_dict
+from .files import write_atomically
+from .registry import UNIT_KINDS
+
+
+def module_name(design: DesignConfig, unit_name: str) -> str:
+    return f"{design.name}_{unit_name}"
+
+
+def default_build_dir(design: DesignConfig) -> Path:
+    return Path("build") / design.name
+
+
+def build_component(config):
+    return UNIT_KINDS[config.kind].build(config)
+
+
+def _payload_fields(layout) -> list:
+    from .payload import _fields
+    return [{"name": name, "offset": offset, "element_bits": width,
+             "elements": length or 1, "signed": bool(is_signed)}
+            for name, offset, width, length, is_signed in _fields(layout)]
+
+
+def manifest(design: DesignConfig, unit_name: str, component) -> dict:
+    """Everything another flow needs to use the module without reading the Python."""
+    from amaranth.hdl import Shape
+    from amaranth.lib import data, wiring
+
+    config = design.units[unit_name]
+    ports = [{"name": "clk", "direction": "input", "width": 1, "role": "clock"},
+             {"name": "rst", "direction": "input", "width": 1,
+              "role": "synchronous reset, active high"}]
+    streams = {}
+    for path, member in component.signature.members.flatten():
+        if not member.is_port:
+            continue
+        name = "__".join(map(str, path))
+        direction = "input" if member.flow == wiring.In else "output"
+        role = str(path[-1]) if len(path) > 1 else "control"
+        ports.append({"name": name, "direction": direction,
+                      "width": Shape.cast(member.shape).width, "role": role})
+        if len(path) == 2 and path[-1] == "payload" and isinstance(member.shape,
+                                                                    data.StructLayout):
+            stream_direction = "input" if direction == "input" else "output"
+            streams[path[0]] = {"direction": stream_direction,
+                                "payload_bits": member.shape.size,
+                                "fields": _payload_fields(member.shape)}
+    return {
+        "module": module_name(design, unit_name),
+        "unit": unit_name,
+        "kind": config.kind,
+        "config": unit_to_dict(config),
+        "clock_domain": "sync (clk, rst: synchronous, active high)",
+        "ports": ports,
+        "streams": streams,
+        "stream_protocol": "valid/ready: a beat transfers on a rising clk edge where valid "
+                           "and ready are both high; valid and payload hold until then",
+        "latency_cycles": config.latency,
+        "throughput": config.throughput,
+        "job_protocol": " ".join((type(component).__doc__ or "").split("\n\n")[1].split()),
+    }
+
+
+@dataclass(frozen=True)
+class Generated:
+    unit: str
+    module: str
+    verilog: Path
+    manifest: Path
+
+
+def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path) -> Generated:
+    from amaranth.back import verilog
+
+    component = build_component(design.units[unit_name])
+    name = module_name(design, unit_name)
+    text = verilog.convert(component, name=name, emit_src=False)
+    out_dir = Path(out_dir)
+    verilog_path = write_atomically(out_dir / f"{unit_name}.v", text)
+    manifest_path = write_atomically(out_dir / f"{unit_name}.json",
+                                     json.dumps(manifest(design, unit_name, component),
+                                                indent=2) + "\n")
+    return Generated(unit_name, name, verilog_path, manifest_path)
+
+
+def generate(design: DesignConfig, out_dir: str | Path | None = None,
+             unit: str | None = None) -> list[Generated]:
+    """Write ``<unit>.v`` and ``<unit>.json`` for every unit (or one) of the design."""
+    out_dir = Path(out_dir) if out_dir is not None else default_build_dir(design)
+    return [generate_unit(design, name, out_dir) for name in design.selected(unit)]

@@ -1,0 +1,53 @@
+"""Stream payloads as Python integers, laid out exactly as ``lib.data`` places them.
+
+Benches drive and read payload bits through cocotb, and the board self-test turns
+pseudo-random bits into operands; both go through these two functions, so no bit
+offset is written twice.
+"""
+
+import numpy as np
+from amaranth.hdl import Shape
+from amaranth.lib import data
+
+
+def _fields(layout: data.StructLayout):
+    """(name, offset, element width, element count, signed) for every field."""
+    for name, field in layout:
+        shape = field.shape
+        if isinstance(shape, data.ArrayLayout):
+            element = Shape.cast(shape.elem_shape)
+            yield name, field.offset, element.width, shape.length, element.signed
+        else:
+            shape = Shape.cast(shape)
+            yield name, field.offset, shape.width, None, shape.signed
+
+
+def pack(layout: data.StructLayout, beats: dict) -> list[int]:
+    """Beats as payload integers. ``beats`` maps each field name to a sequence with one
+    entry (an array for array fields) per beat; values are taken modulo their width."""
+    count = len(next(iter(beats.values())))
+    words = [0] * count
+    for name, offset, width, length, _ in _fields(layout):
+        values = np.asarray(beats[name], dtype=np.int64).reshape(count, length or 1)
+        mask = (1 << width) - 1
+        for beat in range(count):
+            word = 0
+            for lane, value in enumerate(values[beat].tolist()):
+                word |= (value & mask) << (offset + lane * width)
+            words[beat] |= word
+    return words
+
+
+def unpack(layout: data.StructLayout, words: list[int]) -> dict:
+    """The inverse of :func:`pack`: field name to an int64 array with one row per beat
+    (array fields) or one entry per beat (plain fields), signed fields sign-extended."""
+    out = {}
+    for name, offset, width, length, is_signed in _fields(layout):
+        mask = (1 << width) - 1
+        values = np.array([[(word >> (offset + lane * width)) & mask
+                            for lane in range(length or 1)] for word in words],
+                          dtype=np.int64).reshape(len(words), length or 1)
+        if is_signed:
+            values = np.where(values >> (width - 1) & 1, values - (1 << width), values)
+        out[name] = values if length is not None else values[:, 0]
+    return out

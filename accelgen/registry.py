@@ -1,0 +1,36 @@
+"""The unit registry: one entry per kind ties its config, hardware, golden model,
+bench and doc together. The flows (CLI, generate, sim, synth, boards, bench) iterate
+over it; adding a unit adds one line to UNIT_KINDS."""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .systolic_config import SystolicConfig
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    name: str
+    config_class: type
+    component: str      # "module:function" building the Amaranth component from a config
+    bench: str          # "module:Class" the cocotb test module drives
+    doc: str
+
+    def build(self, config):
+        return _resolve(self.component)(config)
+
+    def bench_class(self):
+        return _resolve(self.bench)
+
+
+def _resolve(target: str) -> Callable:
+    # imported late: loading a config must not pay for Amaranth and cocotb
+    import importlib
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+UNIT_KINDS = {
+    "systolic": UnitKind("systolic", SystolicConfig, "accelgen.hw.systolic:systolic_array",
+                         "accelgen.sim.systolic_bench:SystolicBench", "docs/units/systolic.md"),
+}

@@ -1,0 +1,105 @@
+"""Config of the systolic processing-element array (``kind: systolic``)."""
+
+import enum
+import typing
+from dataclasses import dataclass
+
+from .config import UnitConfig
+from .errors import require
+from .numbers import ceil_log2, value_range
+
+
+class Dataflow(enum.Enum):
+    OUTPUT_STATIONARY = "output_stationary"
+    WEIGHT_STATIONARY = "weight_stationary"
+
+
+@dataclass(frozen=True)
+class SystolicConfig(UnitConfig):
+    kind: typing.ClassVar[str] = "systolic"
+
+    rows: int = 4
+    cols: int = 4
+    activation_bits: int = 8
+    weight_bits: int = 8
+    signed: bool = True
+    dataflow: Dataflow = Dataflow.OUTPUT_STATIONARY
+    max_depth: int = 4096              # longest reduction (K) of one output-stationary job
+    accumulator_bits: int | None = None  # None: wide enough that nothing ever wraps
+
+    def __post_init__(self):
+        require(1 <= self.rows <= 64, "rows", f"must be an integer 1..64, got {self.rows}")
+        require(1 <= self.cols <= 64, "cols", f"must be an integer 1..64, got {self.cols}")
+        for name in ("activation_bits", "weight_bits"):
+            bits = getattr(self, name)
+            require(2 <= bits <= 8, name, f"must be an integer 2..8, got {bits}")
+        require(1 <= self.max_depth <= 1 << 20, "max_depth",
+                f"must be an integer 1..{1 << 20}, got {self.max_depth}")
+        if self.accumulator_bits is not None:
+            require(self.product_bits <= self.accumulator_bits <= 48, "accumulator_bits",
+                    f"must be {self.product_bits}..48 (at least one full product), "
+                    f"got {self.accumulator_bits}")
+
+    @property
+    def output_stationary(self) -> bool:
+        return self.dataflow is Dataflow.OUTPUT_STATIONARY
+
+    @property
+    def reduction_depth(self) -> int:
+        """Longest sum one output element holds: K for output-stationary, rows otherwise."""
+        return self.max_depth if self.output_stationary else self.rows
+
+    @property
+    def product_bits(self) -> int:
+        # signed: -2^(a-1) * -2^(w-1) = 2^(a+w-2) still needs a+w bits with its sign
+        return self.activation_bits + self.weight_bits
+
+    @property
+    def exact_accumulator_bits(self) -> int:
+        return self.product_bits + ceil_log2(self.reduction_depth)
+
+    @property
+    def accumulator_width(self) -> int:
+        """Bits of every accumulator and result element; results wrap modulo 2^this."""
+        if self.accumulator_bits is not None:
+            return self.accumulator_bits
+        return self.exact_accumulator_bits
+
+    @property
+    def wraps(self) -> bool:
+        return self.accumulator_width < self.exact_accumulator_bits
+
+    @property
+    def activation_range(self) -> tuple[int, int]:
+        return value_range(self.activation_bits, self.signed)
+
+    @property
+    def weight_range(self) -> tuple[int, int]:
+        return value_range(self.weight_bits, self.signed)
+
+    @property
+    def job_spacing(self) -> int:
+        """Fewest cycles between the last beats of two output-stationary jobs: a tile's
+        rows leave through one port, and a PE's result register must hold until read."""
+        return max(self.rows, self.cols)
+
+    @property
+    def result_fifo_depth(self) -> int:
+        if self.output_stationary:
+            return 2 * self.rows      # one tile draining while the next one lands
+        return self.rows + self.cols + 4  # every vector in flight has a reserved slot
+
+    @property
+    def latency(self) -> int:
+        """Cycles from the input transfer (the last beat for output-stationary) to the
+        first result beat on an idle, unstalled unit."""
+        if self.output_stationary:
+            return self.cols + 5      # input register, skew, 2 PE stages, capture, FIFO
+        return self.rows + self.cols + 3
+
+    @property
+    def throughput(self) -> str:
+        if self.output_stationary:
+            return (f"one operand beat per cycle: a {self.rows}x{self.cols} tile over K "
+                    f"every max(K, {self.job_spacing}) cycles, jobs back to back")
+        return "one activation vector per cycle, one result vector per cycle"

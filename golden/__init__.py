@@ -1,0 +1,1 @@
+"""Numpy golden models: exactly what the hardware computes (no Amaranth here)."""

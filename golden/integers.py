@@ -1,0 +1,31 @@
+"""Two's-complement helpers that every golden model uses."""
+
+import numpy as np
+
+from accelgen.errors import AccelgenError
+from accelgen.numbers import value_range
+
+
+def wrap(values: np.ndarray, bits: int, signed: bool) -> np.ndarray:
+    """Reduce int64 values modulo 2**bits, as a ``bits``-wide register holds them."""
+    values = np.asarray(values, dtype=np.int64)
+    if bits >= 64:
+        return values
+    mask = (1 << bits) - 1
+    wrapped = values & mask
+    if signed:
+        wrapped = np.where(wrapped >> (bits - 1) & 1, wrapped - (1 << bits), wrapped)
+    return wrapped.astype(np.int64)
+
+
+def check_range(values: np.ndarray, bits: int, signed: bool, what: str) -> np.ndarray:
+    """Refuse input data that does not fit the hardware's operand width."""
+    values = np.asarray(values)
+    if not np.issubdtype(values.dtype, np.integer):
+        raise AccelgenError(f"{what}: must be integers, got dtype {values.dtype}")
+    low, high = value_range(bits, signed)
+    if values.size and (values.min() < low or values.max() > high):
+        kind = "signed" if signed else "unsigned"
+        raise AccelgenError(f"{what}: values must be {kind} {bits}-bit ({low}..{high}), "
+                            f"got {values.min()}..{values.max()}")
+    return values.astype(np.int64)

@@ -1,0 +1,42 @@
+"""Golden models of the systolic array's two dataflows."""
+
+import numpy as np
+
+from accelgen.systolic_config import SystolicConfig
+
+from .integers import check_range, wrap
+
+
+def _checked(config: SystolicConfig, activations, weights):
+    return (check_range(activations, config.activation_bits, config.signed, "activations"),
+            check_range(weights, config.weight_bits, config.signed, "weights"))
+
+
+def output_stationary_tile(config: SystolicConfig, a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """One output-stationary job: ``a`` is K x rows, ``w`` is K x cols; returns the
+    rows x cols tile aᵀ·w, wrapped to the accumulator width."""
+    a, w = _checked(config, a, w)
+    assert a.shape[1] == config.rows and w.shape[1] == config.cols and len(a) == len(w)
+    # the exact sum needs at most 16 + 20 bits, so int64 is exact and one wrap at
+    # the end equals the register wrapping on every addition
+    return wrap(a.T @ w, config.accumulator_width, config.signed)
+
+
+def weight_stationary_vectors(config: SystolicConfig, weights: np.ndarray,
+                              a: np.ndarray) -> np.ndarray:
+    """One weight-stationary job: ``weights`` is rows x cols, ``a`` is N x rows;
+    returns the N x cols results a·W, wrapped to the accumulator width."""
+    a, weights = _checked(config, a, weights)
+    assert weights.shape == (config.rows, config.cols) and a.shape[1] == config.rows
+    return wrap(a @ weights, config.accumulator_width, config.signed)
+
+
+def float_reference(a_real: np.ndarray, w_real: np.ndarray, bits_a: int, bits_w: int):
+    """Quantize real matrices per tensor (absmax, round to nearest, signed) and return
+    (integer product rescaled to real, exact real product): their difference is the
+    quantization error of running this matmul on the array."""
+    scale_a = np.abs(a_real).max() / ((1 << (bits_a - 1)) - 1)
+    scale_w = np.abs(w_real).max() / ((1 << (bits_w - 1)) - 1)
+    qa = np.rint(a_real / scale_a).astype(np.int64)
+    qw = np.rint(w_real / scale_w).astype(np.int64)
+    return (qa @ qw) * scale_a * scale_w, a_real @ w_real

@@ -1,0 +1,105 @@
+"""Output-stationary systolic array: each PE owns one element of the output tile."""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from accelgen.systolic_config import SystolicConfig
+
+from .credit_fifo import CreditFIFO
+from .pipeline import delay, taps
+from .systolic_layouts import accumulator_shape, operand_layout, result_layout
+
+# Control bits of one issued beat; they travel along the anti-diagonals with the data.
+_FLAGS = data.StructLayout({"valid": 1, "first": 1, "last": 1})
+
+
+class OutputStationaryArray(wiring.Component):
+    """C = Aᵀ·W for a rows x cols tile, reducing over K beats chosen at run time.
+
+    A job is K beats on ``operands`` (column k of A, row k of W; ``last`` on beat K-1);
+    the tile comes back as ``rows`` beats on ``result``, row i of C on beat i,
+    ``last`` on the final row. Jobs follow each other without a gap: each PE copies its
+    finished sum to a result register and starts the next job on the following beat,
+    while the result rows drain through a credited FIFO.
+
+    Parameters
+    ----------
+    config : SystolicConfig
+    """
+
+    def __init__(self, config: SystolicConfig):
+        assert config.output_stationary
+        self._config = config
+        super().__init__({
+            "operands": In(stream.Signature(operand_layout(config))),
+            "result": Out(stream.Signature(result_layout(config))),
+        })
+
+    def elaborate(self, platform):
+        config = self._config
+        rows, cols = config.rows, config.cols
+        m = Module()
+
+        m.submodules.results = results = CreditFIFO(
+            result_layout(config), depth=config.result_fifo_depth, max_reserve=rows)
+        wiring.connect(m, wiring.flipped(self.result), results.result)
+
+        # An input register, so that the issue decision may look at `last` without
+        # making `operands.ready` depend on the payload.
+        held = Signal(operand_layout(config))
+        held_valid = Signal()
+        # A last beat needs room for a whole tile, and job_spacing cycles since the
+        # previous last beat (see SystolicConfig.job_spacing).
+        since_last = Signal(range(config.job_spacing + 1), init=config.job_spacing)
+        in_job = Signal()
+        may_end_job = (since_last == config.job_spacing) & (results.credits >= rows)
+        issue = Signal()
+        m.d.comb += [
+            issue.eq(held_valid & (~held.last | may_end_job)),
+            self.operands.ready.eq(~held_valid | issue),
+            results.reserve.eq(Mux(issue & held.last, rows, 0)),
+        ]
+        with m.If(self.operands.valid & self.operands.ready):
+            m.d.sync += [held.eq(self.operands.payload), held_valid.eq(1)]
+        with m.Elif(issue):
+            m.d.sync += held_valid.eq(0)
+        with m.If(issue):
+            m.d.sync += in_job.eq(~held.last)
+        with m.If(issue & held.last):
+            m.d.sync += since_last.eq(1)
+        with m.Elif(since_last != config.job_spacing):
+            m.d.sync += since_last.eq(since_last + 1)
+
+        flags = Signal(_FLAGS)
+        m.d.comb += [flags.valid.eq(issue), flags.first.eq(~in_job), flags.last.eq(held.last)]
+        # PE (i, j) sees its operands i + j + 1 cycles after issue and multiplies them
+        # into a product register; the accumulate stage runs one cycle later.
+        diagonal = taps(m, flags, rows + cols + 1, name="flags")
+
+        a_in = [delay(m, held.a[i], i, name=f"a_skew{i}") for i in range(rows)]
+        w_in = [delay(m, held.w[j], j, name=f"w_skew{j}") for j in range(cols)]
+        finished = [[None] * cols for _ in range(rows)]
+        for i in range(rows):
+            for j in range(cols):
+                a = Signal.like(a_in[i], name=f"a_{i}_{j}")
+                w = Signal.like(w_in[j], name=f"w_{i}_{j}")
+                product = Signal(accumulator_shape(config), name=f"product_{i}_{j}")
+                accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
+                finished[i][j] = Signal(accumulator_shape(config), name=f"finished_{i}_{j}")
+                m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), product.eq(a * w)]
+                a_in[i], w_in[j] = a, w
+                step = diagonal[i + j + 2]
+                total = Mux(step.first, product, accumulator + product)
+                with m.If(step.valid):
+                    m.d.sync += accumulator.eq(total)
+                    with m.If(step.last):
+                        m.d.sync += finished[i][j].eq(total)
+
+        # Row i is complete once PE (i, cols-1) has finished: capture it into the FIFO.
+        for i in range(rows):
+            step = diagonal[i + cols + 2]
+            with m.If(step.valid & step.last):
+                m.d.comb += [results.w_en.eq(1), results.w_data.last.eq(i == rows - 1)]
+                m.d.comb += [results.w_data.y[j].eq(finished[i][j]) for j in range(cols)]
+        return m

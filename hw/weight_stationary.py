@@ -1,0 +1,123 @@
+"""Weight-stationary systolic array: each PE holds one weight, partial sums flow down."""
+
+from amaranth.hdl import Array, Module, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from accelgen.systolic_config import SystolicConfig
+
+from .credit_fifo import CreditFIFO
+from .pipeline import delay, taps
+from .systolic_layouts import (accumulator_shape, activation_layout, result_layout,
+                               weight_row_layout, weight_shape)
+
+_FLAGS = data.StructLayout({"valid": 1, "last": 1, "bank": 1})
+
+
+class WeightStationaryArray(wiring.Component):
+    """y = a·W for a stream of activation vectors against a resident rows x cols tile.
+
+    Job n is weight tile n (rows beats on ``weights``, row r on beat r; a tile ends at
+    ``last`` or after ``rows`` beats, and rows it did not send are zero) followed by any
+    number of vectors on ``activations`` (``last`` on the final one). Each vector gives
+    one ``result`` beat, with the same ``last``. Two weight banks let tile n+1 load while
+    job n computes; the bank select travels with the activations, so a job never sees
+    another job's weights.
+
+    Parameters
+    ----------
+    config : SystolicConfig
+    """
+
+    def __init__(self, config: SystolicConfig):
+        assert not config.output_stationary
+        self._config = config
+        super().__init__({
+            "weights": In(stream.Signature(weight_row_layout(config))),
+            "activations": In(stream.Signature(activation_layout(config))),
+            "result": Out(stream.Signature(result_layout(config))),
+        })
+
+    def elaborate(self, platform):
+        config = self._config
+        rows, cols = config.rows, config.cols
+        m = Module()
+
+        m.submodules.results = results = CreditFIFO(
+            result_layout(config), depth=config.result_fifo_depth, max_reserve=1)
+        wiring.connect(m, wiring.flipped(self.result), results.result)
+
+        # Bank bookkeeping. A bank is `busy` from its tile's final row until the last
+        # vector of its job has passed the bottom-right PE (then it may be reloaded), and
+        # `fresh` until its job's last vector enters (then the next job may not use it).
+        busy = Array(Signal(name=f"busy{bank}") for bank in range(2))
+        fresh = Array(Signal(name=f"fresh{bank}") for bank in range(2))
+        load_bank = Signal()
+        load_row = Signal(range(rows))
+        compute_bank = Signal()
+
+        loading = self.weights.valid & self.weights.ready
+        tile_done = loading & (self.weights.payload.last | (load_row == rows - 1))
+        m.d.comb += self.weights.ready.eq(~busy[load_bank])
+        with m.If(loading):
+            m.d.sync += load_row.eq(0 if rows == 1 else load_row + 1)
+            with m.If(tile_done):
+                m.d.sync += [load_row.eq(0), load_bank.eq(~load_bank)]
+
+        issue = Signal()
+        m.d.comb += [
+            self.activations.ready.eq(fresh[compute_bank] & (results.credits != 0)),
+            issue.eq(self.activations.valid & self.activations.ready),
+            results.reserve.eq(issue),
+        ]
+        job_done = issue & self.activations.payload.last
+        with m.If(job_done):
+            m.d.sync += compute_bank.eq(~compute_bank)
+
+        flags = Signal(_FLAGS)
+        m.d.comb += [flags.valid.eq(issue), flags.last.eq(self.activations.payload.last),
+                     flags.bank.eq(compute_bank)]
+        # PE (i, j) sees its activation i + j + 1 cycles after issue, multiplies in that
+        # cycle's product register and adds the sum from above one cycle later.
+        diagonal = taps(m, flags, rows + cols + 1, name="flags")
+
+        for bank in range(2):
+            release = diagonal[rows + cols - 1]  # the last PE's weight read
+            with m.If(release.valid & release.last & (release.bank == bank)):
+                m.d.sync += busy[bank].eq(0)
+            with m.If(job_done & (compute_bank == bank)):
+                m.d.sync += fresh[bank].eq(0)
+            with m.If(tile_done & (load_bank == bank)):
+                m.d.sync += [busy[bank].eq(1), fresh[bank].eq(1)]
+
+        a_in = [delay(m, self.activations.payload.a[i], i, name=f"a_skew{i}")
+                for i in range(rows)]
+        from_above = [0] * cols
+        for i in range(rows):
+            for j in range(cols):
+                banks = Array(Signal(weight_shape(config), name=f"w_{i}_{j}_bank{bank}")
+                              for bank in range(2))
+                a = Signal.like(a_in[i], name=f"a_{i}_{j}")
+                product = Signal(accumulator_shape(config), name=f"product_{i}_{j}")
+                partial = Signal(accumulator_shape(config), name=f"sum_{i}_{j}")
+                m.d.sync += [
+                    a.eq(a_in[i]),
+                    product.eq(a * banks[diagonal[i + j + 1].bank]),
+                    partial.eq(from_above[j] + product),
+                ]
+                a_in[i], from_above[j] = a, partial
+                for bank in range(2):
+                    with m.If(loading & (load_bank == bank)):
+                        with m.If(load_row == i):
+                            m.d.sync += banks[bank].eq(self.weights.payload.w[j])
+                        with m.Elif(load_row == 0):
+                            # the first row of a tile clears the rows it may not send
+                            m.d.sync += banks[bank].eq(0)
+
+        # Column j leaves the bottom row j cycles after column 0: de-skew, then capture.
+        capture = diagonal[rows + cols + 1]
+        m.d.comb += [results.w_en.eq(capture.valid), results.w_data.last.eq(capture.last)]
+        for j in range(cols):
+            m.d.comb += results.w_data.y[j].eq(
+                delay(m, from_above[j], cols - 1 - j, name=f"y_deskew{j}"))
+        return m

@@ -1,0 +1,124 @@
+"""The base of every unit's cocotb bench: clock, reset, stream drivers and monitors,
+and the scoreboard that names the seed, config and first wrong element on a mismatch."""
+
+import json
+import os
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, FallingEdge
+
+from accelgen.config import build_unit
+from accelgen.payload import unpack
+from accelgen.registry import UNIT_KINDS
+
+from .streams import Clocked, StreamDriver, StreamMonitor
+
+CONFIG_VARIABLE = "ACCELGEN_UNIT_CONFIG"
+SEED_VARIABLE = "ACCELGEN_SEED"
+BENCH_JSON_VARIABLE = "ACCELGEN_BENCH_JSON"
+
+
+def config_from_env():
+    """The unit config the runner passed to the simulator process, as JSON."""
+    settings = json.loads(os.environ[CONFIG_VARIABLE])
+    return build_unit(UNIT_KINDS[settings.pop("kind")].config_class, settings)
+
+
+def seed_from_env() -> int:
+    return int(os.environ.get(SEED_VARIABLE, "1"))
+
+
+class Bench:
+    """Owns the clock, reset, one driver per input stream and one monitor per output.
+
+    Subclasses name the streams (``inputs``, ``outputs``: port name to payload layout)
+    and make jobs; ``run`` sends them and checks every result beat.
+    """
+
+    inputs: dict
+    outputs: dict
+
+    def __init__(self, dut, config, seed: int, stall: float = 0.0):
+        self.dut, self.config, self.seed = dut, config, seed
+        self.rng = np.random.default_rng(seed)
+        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+        self.timer = Clocked(dut.clk)
+        self.drivers = {name: StreamDriver(dut, name, self.timer, self.rng, stall)
+                        for name in self.inputs}
+        self.monitors = {name: StreamMonitor(dut, name, self.timer, self.rng, stall)
+                         for name in self.outputs}
+
+    def set_stall(self, stall: float):
+        for port in [*self.drivers.values(), *self.monitors.values()]:
+            port.stall = stall
+
+    async def reset(self, cycles: int = 3):
+        await FallingEdge(self.dut.clk)
+        self.dut.rst.value = 1
+        for driver in self.drivers.values():
+            driver.clear()
+        await ClockCycles(self.dut.clk, cycles)
+        await FallingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+        for monitor in self.monitors.values():
+            monitor.clear()
+
+    async def wait_for(self, port: str, count: int, timeout_cycles: int):
+        monitor = self.monitors[port]
+        start = self.timer.cycle
+        while len(monitor.words) < count:
+            if self.timer.cycle - start > timeout_cycles:
+                raise AssertionError(
+                    f"{self.describe()}: timed out after {timeout_cycles} cycles waiting "
+                    f"for {count} beats on {port}, got {len(monitor.words)}")
+            await FallingEdge(self.dut.clk)
+
+    def describe(self) -> str:
+        return f"seed {self.seed}, config {self.config}"
+
+    def check(self, port: str, got: list, expected: list, what: str):
+        """Compare result beats one by one; the message names the first wrong element."""
+        if got == expected:
+            return
+        layout = self.outputs[port]
+        if len(got) != len(expected):
+            raise AssertionError(f"{self.describe()}: {what}: {len(got)} beats on {port}, "
+                                 f"expected {len(expected)}")
+        for beat, (g, e) in enumerate(zip(got, expected)):
+            if g == e:
+                continue
+            got_fields, expected_fields = unpack(layout, [g]), unpack(layout, [e])
+            for field in got_fields:
+                got_values = np.atleast_1d(got_fields[field][0])
+                expected_values = np.atleast_1d(expected_fields[field][0])
+                wrong = np.flatnonzero(got_values != expected_values)
+                if wrong.size:
+                    lane = int(wrong[0])
+                    raise AssertionError(
+                        f"{self.describe()}: {what}: first mismatch at {port} beat {beat}, "
+                        f"field {field}[{lane}]: got {got_values[lane]}, "
+                        f"expected {expected_values[lane]}")
+
+    async def run(self, jobs: list, stall: float | None = None, timeout_cycles=None):
+        """Send ``jobs`` back to back and check every result beat against the golden
+        model. A job is (input beats per port, expected beats per output port)."""
+        if stall is not None:
+            self.set_stall(stall)
+        starts = {port: len(monitor.words) for port, monitor in self.monitors.items()}
+        for stimulus, _ in jobs:
+            for port, words in stimulus.items():
+                self.drivers[port].send(words)
+        for port in self.monitors:
+            expected = [word for _, results in jobs for word in results[port]]
+            beats = sum(len(words) for stimulus, _ in jobs for words in stimulus.values())
+            limit = timeout_cycles or 200 + 20 * (beats + len(expected))
+            await self.wait_for(port, starts[port] + len(expected), limit)
+            got = self.monitors[port].words[starts[port]:starts[port] + len(expected)]
+            offset = 0
+            for index, (_, results) in enumerate(jobs):
+                count = len(results[port])
+                self.check(port, got[offset:offset + count], results[port][:count],
+                           f"job {index}")
+                offset += count

@@ -1,0 +1,98 @@
+"""Runs a unit's cocotb bench on its generated Verilog (or on a given Verilog file)."""
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from accelgen.config import DesignConfig, unit_to_dict
+from accelgen.errors import AccelgenError
+from accelgen.generate import default_build_dir, generate_unit, module_name
+from accelgen.registry import UNIT_KINDS
+from accelgen.tools import check_simulator, verilator_environment
+
+from .bench import BENCH_JSON_VARIABLE, CONFIG_VARIABLE, SEED_VARIABLE
+
+# Amaranth's Verilog widens and narrows freely; these are the only warnings we accept.
+VERILATOR_WAIVERS = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-UNUSEDSIGNAL",
+                     "-Wno-DECLFILENAME", "-Wno-UNOPTFLAT", "-Wno-CASEINCOMPLETE"]
+
+
+@dataclass(frozen=True)
+class SimResult:
+    unit: str
+    simulator: str
+    tests: int
+    failures: int
+    results_xml: Path
+    log: Path
+
+    @property
+    def passed(self) -> bool:
+        return self.tests > 0 and self.failures == 0
+
+
+def config_key(config) -> str:
+    """A short hash naming the build folder of one unit config."""
+    text = json.dumps(unit_to_dict(config), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _top_module(verilog: Path, wanted: str) -> str:
+    try:
+        text = verilog.read_text()
+    except OSError as error:
+        raise AccelgenError(f"--verilog: cannot read {verilog} ({error.strerror})") from None
+    names = re.findall(r"^\s*module\s+\\?([^\s(#;]+)", text, flags=re.MULTILINE)
+    if wanted not in names:
+        raise AccelgenError(f"--verilog: {verilog} has no module {wanted!r} "
+                            f"(found: {', '.join(names) or 'none'})")
+    return wanted
+
+
+def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
+             seed: int = 1, waves: bool = False, verilog: str | Path | None = None,
+             build_dir: str | Path | None = None, testcase: str | None = None,
+             bench_json: Path | None = None) -> SimResult:
+    """Build and run the bench of ``unit``; returns how many tests ran and failed."""
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    check_simulator(simulator)
+    config = design.unit(unit)
+    kind = UNIT_KINDS[config.kind]
+    top = module_name(design, unit)
+    root = Path(build_dir) if build_dir else default_build_dir(design) / "sim"
+    work = (root / f"{unit}-{config_key(config)}-{simulator}").resolve()
+    if verilog is None:
+        source = generate_unit(design, unit, work / "rtl").verilog
+    else:
+        source = Path(verilog).resolve()
+        if not source.is_file():
+            raise AccelgenError(f"--verilog: file not found: {verilog}")
+        _top_module(source, top)
+        work = work.with_name(work.name + "-given")
+
+    env = {CONFIG_VARIABLE: json.dumps(unit_to_dict(config)), SEED_VARIABLE: str(seed)}
+    if bench_json is not None:
+        env[BENCH_JSON_VARIABLE] = str(Path(bench_json).resolve())
+    if simulator == "verilator":
+        os.environ.update(verilator_environment())
+        build_args = ["-Wno-fatal", *VERILATOR_WAIVERS]
+        runner_name = "verilator"
+    else:
+        build_args = []
+        runner_name = "icarus"
+    runner = get_runner(runner_name)
+    log = work / "sim.log"
+    work.mkdir(parents=True, exist_ok=True)
+    runner.build(sources=[source], hdl_toplevel=top, build_dir=work, build_args=build_args,
+                 timescale=("1ns", "1ps"), waves=waves, always=True, log_file=work / "build.log")
+    module = kind.bench.split(":")[0]
+    xml = runner.test(test_module=module, hdl_toplevel=top, build_dir=work, test_dir=work,
+                      seed=seed, extra_env=env, waves=waves, testcase=testcase,
+                      results_xml=str(work / "results.xml"), log_file=log)
+    tests, failures = get_results(Path(xml))
+    return SimResult(unit, simulator, tests, failures, Path(xml), log)

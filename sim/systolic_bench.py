@@ -1,0 +1,174 @@
+"""cocotb bench of the systolic array, both dataflows, against golden.systolic."""
+
+import json
+import os
+
+import cocotb
+import numpy as np
+
+from accelgen.golden.systolic import output_stationary_tile, weight_stationary_vectors
+from accelgen.hw.systolic_layouts import (activation_layout, operand_layout, result_layout,
+                                          weight_row_layout)
+from accelgen.payload import pack
+
+from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
+
+
+class SystolicBench(Bench):
+    def __init__(self, dut, config, seed, stall=0.0):
+        if config.output_stationary:
+            self.inputs = {"operands": operand_layout(config)}
+        else:
+            self.inputs = {"weights": weight_row_layout(config),
+                           "activations": activation_layout(config)}
+        self.outputs = {"result": result_layout(config)}
+        super().__init__(dut, config, seed, stall)
+
+    # -- operands -------------------------------------------------------------------
+    def random_operands(self, shape, which: str, extreme: str | None = None):
+        low, high = getattr(self.config, f"{which}_range")
+        if extreme == "min":
+            return np.full(shape, low, dtype=np.int64)
+        if extreme == "max":
+            return np.full(shape, high, dtype=np.int64)
+        return self.rng.integers(low, high + 1, size=shape, dtype=np.int64)
+
+    def job(self, depth: int, vectors: int = 1, extreme: str | None = None):
+        """One job with reduction length ``depth`` (K for output-stationary; the rows of
+        the weight tile for weight-stationary, with ``vectors`` activation vectors)."""
+        config = self.config
+        results = result_layout(config)
+        if config.output_stationary:
+            a = self.random_operands((depth, config.rows), "activation", extreme)
+            w = self.random_operands((depth, config.cols), "weight", extreme)
+            last = np.arange(depth) == depth - 1
+            tile = output_stationary_tile(config, a, w)
+            stimulus = {"operands": pack(self.inputs["operands"], {"a": a, "w": w,
+                                                                    "last": last})}
+            expected = pack(results, {"y": tile, "last": np.arange(config.rows) ==
+                                      config.rows - 1})
+            return stimulus, {"result": expected}
+        weights = np.zeros((config.rows, config.cols), dtype=np.int64)
+        weights[:depth] = self.random_operands((depth, config.cols), "weight", extreme)
+        a = self.random_operands((vectors, config.rows), "activation", extreme)
+        stimulus = {
+            "weights": pack(self.inputs["weights"], {"w": weights[:depth],
+                                                     "last": np.arange(depth) == depth - 1}),
+            "activations": pack(self.inputs["activations"],
+                                {"a": a, "last": np.arange(vectors) == vectors - 1}),
+        }
+        y = weight_stationary_vectors(config, weights, a)
+        return stimulus, {"result": pack(results, {"y": y, "last": np.arange(vectors) ==
+                                                   vectors - 1})}
+
+    def random_job(self):
+        config = self.config
+        if config.output_stationary:
+            longest = min(config.max_depth, 3 * config.job_spacing + 5)
+            return self.job(int(self.rng.integers(1, longest + 1)))
+        return self.job(int(self.rng.integers(1, config.rows + 1)),
+                        vectors=int(self.rng.integers(1, 2 * config.rows + 4)))
+
+    def steady_job(self, depth: int):
+        """A long job for throughput: K = depth (OS), or a full tile and depth vectors (WS)."""
+        if self.config.output_stationary:
+            return self.job(min(depth, self.config.max_depth))
+        return self.job(self.config.rows, vectors=depth)
+
+    def macs(self, job) -> int:
+        stimulus, _ = job
+        config = self.config
+        if config.output_stationary:
+            return len(stimulus["operands"]) * config.rows * config.cols
+        return len(stimulus["activations"]) * config.rows * config.cols
+
+
+def _bench(dut, stall=0.0):
+    return SystolicBench(dut, config_from_env(), seed_from_env(), stall)
+
+
+@cocotb.test()
+async def random_jobs(dut):
+    """Random sizes and data, K = 1 included, no stalls, jobs back to back."""
+    bench = _bench(dut)
+    await bench.reset()
+    await bench.run([bench.job(1)] + [bench.random_job() for _ in range(15)])
+
+
+@cocotb.test()
+async def random_stalls(dut):
+    """Random back-pressure on every port, from light to 90%."""
+    bench = _bench(dut)
+    await bench.reset()
+    for stall in (0.1, 0.5, 0.9):
+        await bench.run([bench.random_job() for _ in range(6)], stall=stall)
+
+
+@cocotb.test()
+async def extreme_values(dut):
+    """The most negative and largest operands at the longest reduction the config allows."""
+    bench = _bench(dut)
+    await bench.reset()
+    depth = bench.config.max_depth if bench.config.output_stationary else bench.config.rows
+    vectors = 4
+    jobs = [bench.job(depth, vectors, extreme="min"), bench.job(depth, vectors, extreme="max"),
+            bench.job(depth, vectors, extreme="min")]
+    await bench.run(jobs, stall=0.2)
+
+
+@cocotb.test()
+async def reset_mid_job(dut):
+    """A reset in the middle of a job loses that job and nothing after it."""
+    bench = _bench(dut)
+    await bench.reset()
+    doomed = bench.steady_job(2 * bench.config.job_spacing + 3)
+    for port, words in doomed[0].items():
+        bench.drivers[port].send(words[: max(1, len(words) // 2)])
+    for _ in range(bench.config.rows + 3):
+        await cocotb.triggers.FallingEdge(dut.clk)
+    await bench.reset()
+    await bench.run([bench.random_job() for _ in range(4)], stall=0.3)
+
+
+@cocotb.test()
+async def back_to_back(dut):
+    """With no stalls, long jobs enter without a single idle input cycle."""
+    bench = _bench(dut)
+    await bench.reset()
+    depth = 2 * bench.config.job_spacing + 2
+    jobs = [bench.steady_job(depth) for _ in range(4)]
+    port = "operands" if bench.config.output_stationary else "activations"
+    await bench.run(jobs)
+    cycles = bench.drivers[port].sent_cycles
+    total = sum(len(stimulus[port]) for stimulus, _ in jobs)
+    assert cycles[-1] - cycles[-total] == total - 1, (
+        f"{bench.describe()}: {total} input beats took {cycles[-1] - cycles[-total] + 1} "
+        "cycles; back-to-back jobs must not stall the input")
+
+
+@cocotb.test(skip=BENCH_JSON_VARIABLE not in os.environ)
+async def measure(dut):
+    """`accelgen bench`: cycles and MAC utilization of back-to-back long jobs, measured
+    from the first input transfer to the last result transfer."""
+    bench = _bench(dut)
+    await bench.reset()
+    depth, count = 256, 8
+    jobs = [bench.steady_job(depth) for _ in range(count)]
+    await bench.run(jobs)
+    port = "operands" if bench.config.output_stationary else "activations"
+    first_in = bench.drivers[port].sent_cycles[0]
+    last_in = bench.drivers[port].sent_cycles[-1]
+    last_out = bench.monitors["result"].cycles[-1]
+    macs = sum(bench.macs(job) for job in jobs)
+    peak = bench.config.rows * bench.config.cols
+    steady = last_in - first_in + 1
+    total = last_out - first_in + 1
+    report = {
+        "jobs": count, "depth": depth, "cycles": total, "steady_cycles": steady,
+        "macs": macs, "peak_macs_per_cycle": peak,
+        "utilization": macs / (peak * steady),
+        "utilization_with_drain": macs / (peak * total),
+        "latency_cycles": last_out - last_in,
+    }
+    with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
+        json.dump(report, file)
