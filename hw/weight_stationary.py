@@ -1,6 +1,6 @@
 """Weight-stationary systolic array: each PE holds one weight, partial sums flow down."""
 
-from amaranth.hdl import Array, Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -50,15 +50,17 @@ class WeightStationaryArray(wiring.Component):
         # Bank bookkeeping. A bank is `busy` from its tile's final row until the last
         # vector of its job has passed the bottom-right PE (then it may be reloaded), and
         # `fresh` until its job's last vector enters (then the next job may not use it).
-        busy = Array(Signal(name=f"busy{bank}") for bank in range(2))
-        fresh = Array(Signal(name=f"fresh{bank}") for bank in range(2))
+        # (Mux, not Array: Icarus never evaluates the case block Array becomes until an
+        # input of it changes, so a ready built that way stays X after reset.)
+        busy = [Signal(name=f"busy{bank}") for bank in range(2)]
+        fresh = [Signal(name=f"fresh{bank}") for bank in range(2)]
         load_bank = Signal()
         load_row = Signal(range(rows))
         compute_bank = Signal()
 
         loading = self.weights.valid & self.weights.ready
         tile_done = loading & (self.weights.payload.last | (load_row == rows - 1))
-        m.d.comb += self.weights.ready.eq(~busy[load_bank])
+        m.d.comb += self.weights.ready.eq(~Mux(load_bank, busy[1], busy[0]))
         with m.If(loading):
             m.d.sync += load_row.eq(0 if rows == 1 else load_row + 1)
             with m.If(tile_done):
@@ -66,7 +68,8 @@ class WeightStationaryArray(wiring.Component):
 
         issue = Signal()
         m.d.comb += [
-            self.activations.ready.eq(fresh[compute_bank] & (results.credits != 0)),
+            self.activations.ready.eq(Mux(compute_bank, fresh[1], fresh[0]) &
+                                     (results.credits != 0)),
             issue.eq(self.activations.valid & self.activations.ready),
             results.reserve.eq(issue),
         ]
@@ -95,14 +98,14 @@ class WeightStationaryArray(wiring.Component):
         from_above = [0] * cols
         for i in range(rows):
             for j in range(cols):
-                banks = Array(Signal(weight_shape(config), name=f"w_{i}_{j}_bank{bank}")
-                              for bank in range(2))
+                banks = [Signal(weight_shape(config), name=f"w_{i}_{j}_bank{bank}")
+                         for bank in range(2)]
                 a = Signal.like(a_in[i], name=f"a_{i}_{j}")
                 product = Signal(accumulator_shape(config), name=f"product_{i}_{j}")
                 partial = Signal(accumulator_shape(config), name=f"sum_{i}_{j}")
                 m.d.sync += [
                     a.eq(a_in[i]),
-                    product.eq(a * banks[diagonal[i + j + 1].bank]),
+                    product.eq(a * Mux(diagonal[i + j + 1].bank, banks[1], banks[0])),
                     partial.eq(from_above[j] + product),
                 ]
                 a_in[i], from_above[j] = a, partial
