@@ -59,6 +59,10 @@ class SystolicConfig(UnitConfig):
         return self.product_bits + ceil_log2(self.reduction_depth)
 
     @property
+    def multipliers(self) -> int:
+        return self.rows * self.cols
+
+    @property
     def accumulator_width(self) -> int:
         """Bits of every accumulator and result element; results wrap modulo 2^this."""
         if self.accumulator_bits is not None:

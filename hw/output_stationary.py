@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import CreditFIFO
-from .pipeline import delay, taps
+from .pipeline import data_register, delay, taps
 from .systolic_layouts import accumulator_shape, operand_layout, result_layout
 
 # Control bits of one issued beat; they travel along the anti-diagonals with the data.
@@ -47,7 +47,7 @@ class OutputStationaryArray(wiring.Component):
 
         # An input register, so that the issue decision may look at `last` without
         # making `operands.ready` depend on the payload.
-        held = Signal(operand_layout(config))
+        held = data_register(operand_layout(config), "held")
         held_valid = Signal()
         # A last beat needs room for a whole tile, and job_spacing cycles since the
         # previous last beat (see SystolicConfig.job_spacing).
@@ -82,11 +82,11 @@ class OutputStationaryArray(wiring.Component):
         finished = [[None] * cols for _ in range(rows)]
         for i in range(rows):
             for j in range(cols):
-                a = Signal.like(a_in[i], name=f"a_{i}_{j}")
-                w = Signal.like(w_in[j], name=f"w_{i}_{j}")
-                product = Signal(accumulator_shape(config), name=f"product_{i}_{j}")
-                accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
-                finished[i][j] = Signal(accumulator_shape(config), name=f"finished_{i}_{j}")
+                a = data_register(a_in[i].shape(), f"a_{i}_{j}")
+                w = data_register(w_in[j].shape(), f"w_{i}_{j}")
+                product = data_register(accumulator_shape(config), f"product_{i}_{j}")
+                accumulator = data_register(accumulator_shape(config), f"acc_{i}_{j}")
+                finished[i][j] = data_register(accumulator_shape(config), f"finished_{i}_{j}")
                 m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), product.eq(a * w)]
                 a_in[i], w_in[j] = a, w
                 step = diagonal[i + j + 2]

