@@ -14,6 +14,8 @@ class UnitKind:
     config_class: type
     component: str      # "module:function" building the Amaranth component from a config
     bench: str          # "module:Class" the cocotb test module drives
+    reference: str      # module with input_layouts, output_layouts, reference_beats,
+                        # selftest_frames: the unit at the level of stream beats
     doc: str
 
     def build(self, config):
@@ -21,6 +23,10 @@ class UnitKind:
 
     def bench_class(self):
         return _resolve(self.bench)
+
+    def beats(self):
+        import importlib
+        return importlib.import_module(self.reference)
 
 
 def _resolve(target: str) -> Callable:
@@ -32,5 +38,6 @@ def _resolve(target: str) -> Callable:
 
 UNIT_KINDS = {
     "systolic": UnitKind("systolic", SystolicConfig, "accelgen.hw.systolic:systolic_array",
-                         "accelgen.sim.systolic_bench:SystolicBench", "docs/units/systolic.md"),
+                         "accelgen.sim.systolic_bench:SystolicBench",
+                         "accelgen.sim.systolic_reference", "docs/units/systolic.md"),
 }

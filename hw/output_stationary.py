@@ -90,7 +90,8 @@ class OutputStationaryArray(wiring.Component):
                 m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), product.eq(a * w)]
                 a_in[i], w_in[j] = a, w
                 step = diagonal[i + j + 2]
-                total = Mux(step.first, product, accumulator + product)
+                # gating the old sum (not muxing the new one) folds into the adder's LUTs
+                total = Mux(step.first, 0, accumulator) + product
                 with m.If(step.valid):
                     m.d.sync += accumulator.eq(total)
                     with m.If(step.last):

