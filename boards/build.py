@@ -80,6 +80,16 @@ def programmer_command(chosen: Board) -> str:
     return command
 
 
+def program_bitstream(chosen: Board, platform, products) -> None:
+    """Run the board's programmer the way amaranth-boards does for that board."""
+    command = programmer_command(chosen)
+    try:
+        platform.toolchain_program(products, TOP)
+    except subprocess.CalledProcessError as error:
+        raise AccelgenError(f"--program: {command} failed with exit {error.returncode}; "
+                            "is the board connected?") from None
+
+
 def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
                 program: bool = False, build_dir: str | Path | None = None) -> BoardBuild:
     chosen = board(board_name)
@@ -103,9 +113,5 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     bitstream = root / f"{TOP}.{suffix}"
     signatures = {name: f"{plan.signature:08x}" for name, plan in zip(units, plans)}
     if program:
-        try:
-            platform.toolchain_program(products, TOP)
-        except subprocess.CalledProcessError as error:
-            raise AccelgenError(f"--program: {programmer_command(chosen)} failed with exit "
-                                f"{error.returncode}; is the board connected?") from None
+        program_bitstream(chosen, platform, products)
     return BoardBuild(board_name, bitstream, signatures, program)

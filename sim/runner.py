@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +15,8 @@ from accelgen.registry import UNIT_KINDS
 from accelgen.tools import check_simulator, verilator_environment
 
 from .bench import BENCH_JSON_VARIABLE, CONFIG_VARIABLE, SEED_VARIABLE
+from .lint import VERILATOR_WAIVERS
 
-# Amaranth's Verilog widens and narrows freely; these are the only warnings we accept.
-VERILATOR_WAIVERS = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-UNUSEDSIGNAL",
-                     "-Wno-DECLFILENAME", "-Wno-UNOPTFLAT", "-Wno-CASEINCOMPLETE"]
 
 
 @dataclass(frozen=True)
@@ -88,11 +87,24 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     runner = get_runner(runner_name)
     log = work / "sim.log"
     work.mkdir(parents=True, exist_ok=True)
-    runner.build(sources=[source], hdl_toplevel=top, build_dir=work, build_args=build_args,
-                 timescale=("1ns", "1ps"), waves=waves, always=True, log_file=work / "build.log")
+    try:
+        runner.build(sources=[source], hdl_toplevel=top, build_dir=work,
+                     build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
+                     always=True, log_file=work / "build.log")
+    except (subprocess.CalledProcessError, SystemExit):
+        if verilog is not None:
+            raise AccelgenError(f"--verilog: {verilog} does not build with {simulator}; "
+                                f"see {work / 'build.log'}") from None
+        raise RuntimeError(f"generated Verilog of {unit} does not build with {simulator}; "
+                           f"see {work / 'build.log'}") from None
     module = kind.bench.split(":")[0]
-    xml = runner.test(test_module=module, hdl_toplevel=top, build_dir=work, test_dir=work,
-                      seed=seed, extra_env=env, waves=waves, testcase=testcase,
-                      results_xml=str(work / "results.xml"), log_file=log)
-    tests, failures = get_results(Path(xml))
-    return SimResult(unit, simulator, tests, failures, Path(xml), log)
+    xml = work / "results.xml"
+    xml.unlink(missing_ok=True)
+    try:
+        runner.test(test_module=module, hdl_toplevel=top, build_dir=work, test_dir=work,
+                    seed=seed, extra_env=env, waves=waves, testcase=testcase,
+                    results_xml=str(xml), log_file=log)
+    except SystemExit:
+        pass    # cocotb exits on failures under pytest; the results file tells us more
+    tests, failures = get_results(xml) if xml.is_file() else (0, 0)
+    return SimResult(unit, simulator, tests, failures, xml, log)

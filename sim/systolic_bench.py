@@ -157,3 +157,20 @@ async def measure(dut):
     }
     with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
         json.dump(report, file)
+
+
+@cocotb.test()
+async def latency(dut):
+    """On an idle unit, the first result beat leaves exactly `config.latency` cycles after
+    the input that completes it (the last operand beat; the activation vector)."""
+    bench = _bench(dut)
+    await bench.reset()
+    await bench.run([bench.steady_job(3)])
+    config = bench.config
+    if config.output_stationary:
+        start = bench.drivers["operands"].sent_cycles[-1]
+    else:
+        start = bench.drivers["activations"].sent_cycles[0]
+    measured = bench.monitors["result"].cycles[0] - start
+    assert measured == config.latency, (
+        f"{bench.describe()}: latency {measured} cycles, config.latency says {config.latency}")

@@ -1,0 +1,34 @@
+# Set-up and the two commands of the README's Quick start.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test setup benchmarks clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The main job on the embedded default config: Verilog + manifest, the cocotb regression,
+# the measured utilization, and the cost on the iCE40 UP5K.
+run: $(STAMP)
+	$(BIN)/accelgen check
+	$(BIN)/accelgen generate
+	$(BIN)/accelgen sim
+	$(BIN)/accelgen bench
+	$(BIN)/accelgen synth --device ice40-up5k --json build/accelgen_default/synth-ice40-up5k.json
+	@echo; echo "made:"; find build/accelgen_default -maxdepth 1 -type f | sort
+
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+benchmarks: $(STAMP)
+	$(BIN)/python bench/benchmarks.py
+
+clean:
+	rm -rf build

@@ -1,0 +1,121 @@
+"""The `accelgen` command line."""
+
+import argparse
+import json
+import sys
+
+from .errors import AccelgenError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line and exit code 2 like every user error."""
+
+    def error(self, message):
+        raise AccelgenError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="accelgen", description="Generate, verify, synthesize and build "
+                                                 "low-bit inference accelerator blocks.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name, help_text):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("config", nargs="?", help="design YAML (default: the embedded "
+                                                   "default.yaml)")
+        return sub
+
+    command("check", "validate a config and print it with all defaults resolved")
+    generate = command("generate", "write <unit>.v and <unit>.json for every unit")
+    generate.add_argument("-o", "--output", help="output folder (default build/<design>)")
+    sim = command("sim", "run the cocotb regression of every unit (or one)")
+    sim.add_argument("--unit")
+    sim.add_argument("--simulator", default="verilator", help="verilator (default) | icarus")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--waves", action="store_true", help="write a waveform (dump.vcd / .fst)")
+    sim.add_argument("--verilog", help="test this Verilog file instead of generating it "
+                                       "(needs --unit when the design has several units)")
+    synth = command("synth", "synthesize with yosys + nextpnr and report resources, Fmax")
+    synth.add_argument("--unit")
+    synth.add_argument("--device", required=True,
+                       help="ice40-up5k | ecp5-25k | ecp5-45k | ecp5-85k")
+    synth.add_argument("--json", help="also write the report as JSON here")
+    synth.add_argument("--flow", default="abc9", help="abc9 (default; falls back to abc "
+                                                      "if it crashes) | abc")
+    build = command("build", "build the self-test bitstream for a board")
+    build.add_argument("--board", required=True, help="icebreaker | ulx3s-85f | orangecrab-85f")
+    build.add_argument("--unit")
+    build.add_argument("--program", action="store_true", help="program the board after "
+                                                              "the build")
+    bench = command("bench", "measure cycles and MAC utilization in RTL simulation")
+    bench.add_argument("--unit")
+    bench.add_argument("--simulator", default="verilator")
+    bench.add_argument("--json", help="also write the report as JSON here")
+    return parser
+
+
+def run(argv) -> int:
+    from . import config as config_module
+
+    args = _parser().parse_args(argv)
+    design = config_module.load_config(args.config)
+    if args.command == "check":
+        import yaml
+        print(yaml.safe_dump(design.to_dict(), sort_keys=False), end="")
+        return EXIT_OK
+    if args.command == "generate":
+        from .generate import generate
+        for made in generate(design, args.output):
+            print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})")
+        return EXIT_OK
+    if args.command == "sim":
+        from .sim.runner import simulate
+        if args.verilog and args.unit is None:
+            if len(design.units) != 1:
+                raise AccelgenError("--verilog: the design has several units; name one "
+                                    "with --unit")
+        failed = False
+        for unit in design.selected(args.unit):
+            result = simulate(design, unit, simulator=args.simulator, seed=args.seed,
+                              waves=args.waves, verilog=args.verilog)
+            verdict = "PASS" if result.passed else "FAIL"
+            print(f"{unit} [{args.simulator}, seed {args.seed}]: {verdict} "
+                  f"{result.tests - result.failures}/{result.tests} tests; log {result.log}")
+            failed |= not result.passed
+        return EXIT_FAILED if failed else EXIT_OK
+    if args.command == "synth":
+        from .synth.flow import format_report, synthesize
+        report = synthesize(design, args.device, args.unit, args.json, args.flow)
+        print(format_report(report))
+        return EXIT_OK
+    if args.command == "build":
+        from .boards.build import build_board
+        made = build_board(design, args.board, args.unit, program=args.program)
+        print(f"{made.board}: bitstream {made.bitstream}")
+        for unit, value in made.signatures.items():
+            print(f"  {unit}: self-test signature {value}")
+        if made.programmed:
+            print(f"{made.board}: programmed")
+        return EXIT_OK
+    if args.command == "bench":
+        from .bench import bench, format_bench
+        print(format_bench(bench(design, args.unit, args.simulator, args.json)))
+        return EXIT_OK
+    raise AssertionError(args.command)
+
+
+def main(argv=None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except AccelgenError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Board self-test logic in simulation, real bitstream builds, and programming through
+a stand-in programmer (no board is attached to CI)."""
+
+import os
+import stat
+import sys
+
+import pytest
+from amaranth.sim import Simulator
+
+from accelgen import load_config
+from accelgen.boards.selftest import SelfTest, SelfTestPlan
+from accelgen.boards.table import BOARDS
+
+from .conftest import CONFIGS, have
+
+
+def run_selftest(plan, expected=None, cycles=4000):
+    dut = SelfTest(plan, expected)
+    seen = {}
+
+    async def bench(ctx):
+        for cycle in range(cycles):
+            await ctx.tick()
+            if ctx.get(dut.done):
+                seen.update(cycle=cycle, passed=ctx.get(dut.passed),
+                            signature=ctx.get(dut.result_signature))
+                return
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return seen
+
+
+@pytest.mark.parametrize("preset", [None, "ws_int8_2x4.yaml"])
+def test_selftest_passes_with_the_golden_signature(preset):
+    design = load_config(CONFIGS / preset if preset else None)
+    plan = SelfTestPlan(next(iter(design.units.values())))
+    seen = run_selftest(plan)
+    assert seen, "the self-test never finished"
+    assert seen["passed"] == 1 and seen["signature"] == plan.signature
+
+
+def test_selftest_fails_when_the_signature_is_wrong():
+    plan = SelfTestPlan(load_config().units["gemm"])
+    seen = run_selftest(plan, expected=plan.signature ^ 0x100)
+    assert seen and seen["passed"] == 0
+
+
+def test_selftest_plan_signs_real_results():
+    plan = SelfTestPlan(load_config().units["gemm"])
+    # 4 jobs of a 4x4 tile: 16 result rows, not all zero
+    assert len(plan.result_words) == 16 and any(plan.result_words)
+
+
+def stand_in_programmer(folder, name):
+    """A programmer that records its arguments and keeps a copy of the bitstream."""
+    script = folder / name
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import shutil, sys, pathlib\n"
+        f"log = pathlib.Path({str(folder)!r})\n"
+        "(log / 'argv.txt').write_text('\\n'.join(sys.argv[1:]))\n"
+        "shutil.copy(sys.argv[-1], log / 'programmed.bin')\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+@pytest.mark.slow
+def test_icebreaker_build_and_program(cli, in_tmp, monkeypatch):
+    programmer = stand_in_programmer(in_tmp, "iceprog")
+    monkeypatch.setenv("ICEPROG", str(programmer))
+    code, out, err = cli("build", "--board", "icebreaker", "--program")
+    assert code == 0, err
+    bitstream = in_tmp / "build" / "accelgen_default" / "boards" / "icebreaker" / "top.bin"
+    assert f"bitstream {bitstream.relative_to(in_tmp)}" in out and "programmed" in out
+    # amaranth-boards runs exactly `$ICEPROG <bitstream>`
+    argv = (in_tmp / "argv.txt").read_text().splitlines()
+    assert len(argv) == 1 and argv[0].endswith("top.bin")
+    assert (in_tmp / "programmed.bin").read_bytes() == bitstream.read_bytes()
+    assert bitstream.stat().st_size > 100_000
+    plan = SelfTestPlan(load_config().units["gemm"])
+    assert f"self-test signature {plan.signature:08x}" in out
+
+
+@pytest.mark.slow
+def test_ulx3s_build_and_program(cli, in_tmp, monkeypatch):
+    programmer = stand_in_programmer(in_tmp, "openFPGALoader")
+    monkeypatch.setenv("OPENFPGALOADER", str(programmer))
+    code, _, err = cli("build", "--board", "ulx3s-85f", "--program")
+    assert code == 0, err
+    argv = (in_tmp / "argv.txt").read_text().splitlines()
+    assert argv[:3] == ["-b", "ulx3s", "-m"] and argv[3].endswith("top.bit")
+    bitstream = in_tmp / "build" / "accelgen_default" / "boards" / "ulx3s-85f" / "top.bit"
+    assert (in_tmp / "programmed.bin").read_bytes() == bitstream.read_bytes()
+
+
+@pytest.mark.slow
+def test_second_preset_builds_for_icebreaker_on_the_dsps(cli, in_tmp):
+    code, _, err = cli("build", CONFIGS / "ws_int8_2x4.yaml", "--board", "icebreaker")
+    assert code == 0, err
+    report = (in_tmp / "build" / "ws_int8_2x4" / "boards" / "icebreaker" / "top.tim").read_text()
+    assert "ICESTORM_DSP:       8/" in report
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not have("dfu-suffix"), reason="OrangeCrab needs dfu-suffix "
+                                                    "(apt-get install dfu-util)")
+def test_orangecrab_builds(cli, in_tmp):
+    code, _, err = cli("build", "--board", "orangecrab-85f")
+    assert code == 0, err
+    assert (in_tmp / "build" / "accelgen_default" / "boards" / "orangecrab-85f" /
+            "top.bit").stat().st_size > 100_000
+
+
+def test_program_without_a_programmer_is_a_clear_error(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("ICEPROG", str(tmp_path / "no-such-iceprog"))
+    code, _, err = cli("build", "--board", "icebreaker", "--program")
+    assert code == 2 and "programmer" in err and "not found" in err and "ICEPROG" in err
+
+
+def test_failing_programmer_is_a_clear_error(monkeypatch, tmp_path):
+    from amaranth.build.run import LocalBuildProducts
+
+    from accelgen import AccelgenError
+    from accelgen.boards.build import program_bitstream
+    failing = tmp_path / "iceprog"
+    failing.write_text("#!/bin/sh\necho 'Can not find iCE FTDI USB device' >&2\nexit 2\n")
+    failing.chmod(0o755)
+    monkeypatch.setenv("ICEPROG", str(failing))
+    (tmp_path / "top.bin").write_bytes(b"\x00" * 16)
+    board = BOARDS["icebreaker"]
+    with pytest.raises(AccelgenError, match="iceprog failed with exit 2; is the board connected"):
+        program_bitstream(board, board.make_platform(), LocalBuildProducts(str(tmp_path)))
+
+
+def test_unknown_board(cli):
+    code, _, err = cli("build", "--board", "arty")
+    assert code == 2 and "allowed: icebreaker, ulx3s-85f, orangecrab-85f" in err

@@ -1,0 +1,99 @@
+"""Config loading: defaults, presets, and one clear line for every kind of bad config."""
+
+import dataclasses
+
+import pytest
+
+from accelgen import AccelgenError, load_config
+from accelgen.config import parse_design
+from accelgen.systolic_config import Dataflow, SystolicConfig
+
+from .conftest import CONFIGS
+
+
+def test_embedded_default_has_a_systolic_unit():
+    design = load_config()
+    assert design.name == "accelgen_default"
+    gemm = design.units["gemm"]
+    assert isinstance(gemm, SystolicConfig)
+    assert (gemm.rows, gemm.cols, gemm.activation_bits, gemm.weight_bits) == (4, 4, 8, 4)
+
+
+@pytest.mark.parametrize("preset", sorted(p.name for p in CONFIGS.glob("*.yaml")))
+def test_presets_load(preset):
+    assert load_config(CONFIGS / preset).units
+
+
+def test_defaults_fill_missing_keys():
+    design = parse_design({"name": "d", "units": {"u": {"kind": "systolic"}}}, "x.yaml")
+    assert design.units["u"] == SystolicConfig()
+
+
+def test_derived_accumulator_never_wraps():
+    config = SystolicConfig(activation_bits=8, weight_bits=8, max_depth=256)
+    # 256 products of -128 * -128 = 2^22, which needs 24 bits with its sign
+    assert config.accumulator_width == 8 + 8 + 8
+    assert not config.wraps
+    assert SystolicConfig(max_depth=1).accumulator_width == 16
+    assert SystolicConfig(dataflow=Dataflow.WEIGHT_STATIONARY, rows=5).accumulator_width == 19
+    assert SystolicConfig(accumulator_bits=20, max_depth=1024).wraps
+
+
+def test_resolved_config_round_trips():
+    design = load_config()
+    again = parse_design(design.to_dict(), "again")
+    assert again.units == design.units
+
+
+BAD_CONFIGS = [
+    ("unknown top-level key", "name: d\nunit:\n  u: {kind: systolic}\n",
+     "unit: unknown key; did you mean 'units'?"),
+    ("missing name", "units:\n  u: {kind: systolic}\n", "name: missing"),
+    ("name not an identifier", "name: my design\nunits:\n  u: {kind: systolic}\n",
+     "name: must be an identifier"),
+    ("no units", "name: d\nunits: {}\n", "units: must be a mapping"),
+    ("missing kind", "name: d\nunits:\n  u: {rows: 2}\n", "units.u.kind: missing"),
+    ("unknown kind", "name: d\nunits:\n  u: {kind: systolc}\n",
+     "units.u.kind: unknown unit kind 'systolc'; did you mean 'systolic'?"),
+    ("unknown unit key", "name: d\nunits:\n  u: {kind: systolic, row: 2}\n",
+     "units.u.row: unknown key; did you mean 'rows'?"),
+    ("wrong type", "name: d\nunits:\n  u: {kind: systolic, rows: four}\n",
+     "units.u.rows: must be an integer, got 'four'"),
+    ("bool for int", "name: d\nunits:\n  u: {kind: systolic, rows: true}\n",
+     "units.u.rows: must be an integer, got True"),
+    ("out of range", "name: d\nunits:\n  u: {kind: systolic, rows: 0}\n",
+     "units.u.rows: must be an integer 1..64, got 0"),
+    ("bits out of range", "name: d\nunits:\n  u: {kind: systolic, weight_bits: 9}\n",
+     "units.u.weight_bits: must be an integer 2..8, got 9"),
+    ("bad enum", "name: d\nunits:\n  u: {kind: systolic, dataflow: row_stationary}\n",
+     "units.u.dataflow: must be one of output_stationary | weight_stationary"),
+    ("inconsistent accumulator", "name: d\nunits:\n  u: {kind: systolic, accumulator_bits: 12}\n",
+     "units.u.accumulator_bits: must be 16..48 (at least one full product), got 12"),
+    ("string for bool", "name: d\nunits:\n  u: {kind: systolic, signed: 'yes'}\n",
+     "units.u.signed: must be true or false"),
+    ("not a mapping", "- just\n- a list\n", "the config must be a YAML mapping"),
+    ("broken YAML", "name: d\nunits: [\n", "not valid YAML"),
+]
+
+
+@pytest.mark.parametrize("what,text,message", BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_config_gives_one_line_and_exit_2(what, text, message, cli, write_config):
+    path = write_config(text)
+    with pytest.raises(AccelgenError, match=None) as error:
+        load_config(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+    code, out, err = cli("check", path)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_missing_file(cli, tmp_path):
+    code, _, err = cli("check", tmp_path / "nope.yaml")
+    assert code == 2 and "config file not found" in err
+
+
+def test_configs_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        load_config().units["gemm"].rows = 3

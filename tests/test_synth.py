@@ -1,0 +1,92 @@
+"""Real yosys + nextpnr runs (YoWASP) on the default config and an INT8 preset."""
+
+import json
+
+import pytest
+
+from accelgen import load_config
+from accelgen.synth.devices import DEVICES
+from accelgen.synth.flow import needs_fallback, use_dsp, yosys_script
+from accelgen.synth.harness import harness_verilog
+
+from .conftest import CONFIGS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", ["ice40-up5k", "ecp5-85k"])
+def test_default_config_synthesizes(device, cli, in_tmp):
+    code, out, _ = cli("synth", "--device", device, "--json", "report.json")
+    assert code == 0, out
+    report = json.loads((in_tmp / "report.json").read_text())
+    assert report["device"] == device
+    gemm = report["units"]["gemm"]
+    assert set(gemm) >= {"lut4", "ff", "dsp", "bram", "fmax_mhz", "flow"}
+    assert gemm["lut4"] > 100 and gemm["ff"] > 100 and gemm["fmax_mhz"] > 20
+    assert gemm["flow"].startswith("abc9")
+    if device == "ice40-up5k":
+        # 16 multipliers do not fit 8 SB_MAC16: all go to LUTs, and the report says so
+        assert gemm["dsp"] == 0 and "multipliers in LUTs (16 > 8 SB_MAC16)" in gemm["flow"]
+    else:
+        assert gemm["dsp"] == 16
+    assert "gemm" in out and "Fmax" in out
+
+
+@pytest.mark.slow
+def test_int8_array_on_ecp5_uses_mult18x18d(in_tmp):
+    from accelgen.synth.flow import synthesize
+    report = synthesize(load_config(CONFIGS / "ws_int8_2x4.yaml"), "ecp5-85k")
+    gemv = report["units"]["gemv"]
+    assert gemv["cells"]["MULT18X18D"] == 2 * 4
+    assert gemv["dsp"] == 8
+
+
+@pytest.mark.slow
+def test_fallback_flow_without_abc9_runs(in_tmp):
+    """The flow used when ABC9 crashes, run for real, and named in the report."""
+    from accelgen.synth.flow import synthesize
+    report = synthesize(load_config(CONFIGS / "ws_int8_2x4.yaml"), "ice40-up5k", flow="abc")
+    gemv = report["units"]["gemv"]
+    assert gemv["flow"] == "abc" and gemv["dsp"] == 8 and gemv["lut4"] > 50
+
+
+def test_abc9_crash_is_recognized():
+    log = "ERROR: wasm trap: call stack exhausted\n  in abc9"
+    assert needs_fallback(log)
+    assert not needs_fallback("End of script.")
+
+
+def test_fallback_script_replaces_abc9():
+    ecp5, ice40 = DEVICES["ecp5-85k"], DEVICES["ice40-up5k"]
+    script = yosys_script(ecp5, "m", "abc", dsp=True)
+    assert "-run :map_luts" in script and "abc -lut 4" in script
+    assert "-run map_cells:" in script
+    assert "synth_ice40 -dsp -top accelgen_synth_harness -noabc" in yosys_script(
+        ice40, "m", "abc", dsp=True)
+    assert "abc -lut" not in yosys_script(ecp5, "m", "abc9", dsp=True)
+
+
+def test_dsp_use_follows_device_capacity():
+    config = load_config().units["gemm"]
+    assert not use_dsp(DEVICES["ice40-up5k"], config)
+    assert use_dsp(DEVICES["ecp5-85k"], config)
+
+
+def test_harness_connects_every_port():
+    manifest = {"module": "m", "ports": [
+        {"name": "clk", "direction": "input", "width": 1},
+        {"name": "rst", "direction": "input", "width": 1},
+        {"name": "x__payload", "direction": "input", "width": 5},
+        {"name": "x__valid", "direction": "input", "width": 1},
+        {"name": "y__payload", "direction": "output", "width": 9}]}
+    text = harness_verilog(manifest)
+    assert ".x__payload(chain[4:0])" in text and ".x__valid(chain[5:5])" in text
+    assert ".y__payload(outs[8:0])" in text and "assign sout" in text
+
+
+def test_synth_arguments_are_checked(cli):
+    code, _, err = cli("synth", "--device", "xc7a35t")
+    assert code == 2 and "allowed: ice40-up5k, ecp5-25k, ecp5-45k, ecp5-85k" in err
+    code, _, err = cli("synth")
+    assert code == 2 and "--device" in err
+    code, _, err = cli("synth", "--device", "ecp5-85k", "--flow", "vpr")
+    assert code == 2 and "allowed: abc9, abc" in err
