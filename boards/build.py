@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amaranth.hdl import Elaboratable, Module
+from amaranth.lib import io
 
 from accelgen.config import DesignConfig
 from accelgen.errors import AccelgenError
@@ -43,14 +44,15 @@ class BoardTop(Elaboratable):
         all_passed = tests[0].passed
         for test in tests[1:]:
             all_done, all_passed = all_done & test.done, all_passed & test.passed
-        requested = {}
+        ports = {}
         for (name, number, subsignal), value in ((self._board.pass_led, all_passed),
                                                  (self._board.fail_led, ~all_passed)):
-            if (name, number) not in requested:
-                requested[name, number] = platform.request(name, number)
-            pin = requested[name, number]
-            pin = getattr(pin, subsignal) if subsignal else pin
-            m.d.comb += pin.o.eq(all_done & value)
+            if (name, number) not in ports:
+                ports[name, number] = platform.request(name, number, dir="-")
+            port = ports[name, number]
+            port = getattr(port, subsignal) if subsignal else port
+            m.submodules[f"led_{name}_{number}_{subsignal or ''}"] = led = io.Buffer("o", port)
+            m.d.comb += led.o.eq(all_done & value)
         return m
 
 
