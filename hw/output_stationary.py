@@ -1,6 +1,6 @@
 """Output-stationary systolic array: each PE owns one element of the output tile."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -12,6 +12,14 @@ from .systolic_layouts import accumulator_shape, operand_layout, result_layout
 
 # Control bits of one issued beat; they travel along the anti-diagonals with the data.
 _FLAGS = data.StructLayout({"valid": 1, "first": 1, "last": 1})
+
+
+def _any_of(values):
+    """OR of the values as a balanced tree."""
+    while len(values) > 1:
+        values = [values[k] | values[k + 1] if k + 1 < len(values) else values[k]
+                  for k in range(0, len(values), 2)]
+    return values[0]
 
 
 class OutputStationaryArray(wiring.Component):
@@ -98,9 +106,13 @@ class OutputStationaryArray(wiring.Component):
                         m.d.sync += finished[i][j].eq(total)
 
         # Row i is complete once PE (i, cols-1) has finished: capture it into the FIFO.
-        for i in range(rows):
-            step = diagonal[i + cols + 2]
-            with m.If(step.valid & step.last):
-                m.d.comb += [results.w_en.eq(1), results.w_data.last.eq(i == rows - 1)]
-                m.d.comb += [results.w_data.y[j].eq(finished[i][j]) for j in range(cols)]
+        # At most one row is captured per cycle, so an AND-OR tree selects it (shallower
+        # than the priority chain an If/Elif ladder would give).
+        captures = [diagonal[i + cols + 2].valid & diagonal[i + cols + 2].last
+                    for i in range(rows)]
+        m.d.comb += [results.w_en.eq(Cat(*captures).any()),
+                     results.w_data.last.eq(captures[-1])]
+        for j in range(cols):
+            m.d.comb += results.w_data.y[j].eq(
+                _any_of([Mux(captures[i], finished[i][j], 0) for i in range(rows)]))
         return m

@@ -80,12 +80,13 @@ class WeightStationaryArray(wiring.Component):
         flags = Signal(_FLAGS)
         m.d.comb += [flags.valid.eq(issue), flags.last.eq(self.activations.payload.last),
                      flags.bank.eq(compute_bank)]
-        # PE (i, j) sees its activation i + j + 1 cycles after issue, multiplies in that
-        # cycle's product register and adds the sum from above one cycle later.
+        # PE (i, j) picks its weight bank i + j cycles after issue, sees its activation
+        # a cycle later, multiplies into a product register and adds the sum from above
+        # one cycle after that.
         diagonal = taps(m, flags, rows + cols + 1, name="flags")
 
         for bank in range(2):
-            release = diagonal[rows + cols - 1]  # the last PE's weight read
+            release = diagonal[rows + cols - 2]  # the last PE's bank select
             with m.If(release.valid & release.last & (release.bank == bank)):
                 m.d.sync += busy[bank].eq(0)
             with m.If(job_done & (compute_bank == bank)):
@@ -101,11 +102,15 @@ class WeightStationaryArray(wiring.Component):
                 banks = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
                          for bank in range(2)]
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
+                # the bank is chosen a cycle ahead, so both multiplier inputs come straight
+                # from registers (which iCE40's SB_MAC16 can absorb)
+                weight = data_register(weight_shape(config), f"w_{i}_{j}")
                 product = data_register(accumulator_shape(config), f"product_{i}_{j}")
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
                 m.d.sync += [
                     a.eq(a_in[i]),
-                    product.eq(a * Mux(diagonal[i + j + 1].bank, banks[1], banks[0])),
+                    weight.eq(Mux(diagonal[i + j].bank, banks[1], banks[0])),
+                    product.eq(a * weight),
                     partial.eq(from_above[j] + product),
                 ]
                 a_in[i], from_above[j] = a, partial
