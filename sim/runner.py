@@ -91,7 +91,7 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
         runner.build(sources=[source], hdl_toplevel=top, build_dir=work,
                      build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
                      always=True, log_file=work / "build.log")
-    except (subprocess.CalledProcessError, SystemExit):
+    except (subprocess.CalledProcessError, RuntimeError, SystemExit):
         if verilog is not None:
             raise AccelgenError(f"--verilog: {verilog} does not build with {simulator}; "
                                 f"see {work / 'build.log'}") from None

@@ -14,7 +14,8 @@ CASES = {
     "default": None,
     "3x5-uint4": {"rows": 3, "cols": 5, "activation_bits": 4, "weight_bits": 4,
                   "signed": False, "max_depth": 100},
-    "4x4-int8-k256": {"rows": 4, "cols": 4, "max_depth": 256},
+    # large enough that Verilator splits the model into several files (precompiled header)
+    "8x8-int8-k256": {"rows": 8, "cols": 8, "max_depth": 256},
     "4x4-acc16-wraps": {"rows": 4, "cols": 4, "accumulator_bits": 16, "max_depth": 300},
     "ws-1x1": {"rows": 1, "cols": 1, "dataflow": "weight_stationary"},
     "ws-3x5-int8xint4": {"rows": 3, "cols": 5, "weight_bits": 4,
