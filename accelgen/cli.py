@@ -66,7 +66,7 @@ def run(argv) -> int:
         print(yaml.safe_dump(design.to_dict(), sort_keys=False), end="")
         return EXIT_OK
     if args.command == "generate":
-        from .generate import generate
+        from .generation import generate
         for made in generate(design, args.output):
             print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})")
         return EXIT_OK
@@ -100,7 +100,7 @@ def run(argv) -> int:
             print(f"{made.board}: programmed")
         return EXIT_OK
     if args.command == "bench":
-        from .bench import bench, format_bench
+        from .benchmark import bench, format_bench
         print(format_bench(bench(design, args.unit, args.simulator, args.json)))
         return EXIT_OK
     raise AssertionError(args.command)

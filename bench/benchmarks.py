@@ -13,7 +13,7 @@ import platform
 import sys
 from pathlib import Path
 
-from accelgen.bench import bench
+from accelgen.benchmark import bench
 from accelgen.config import parse_design
 from accelgen.files import write_atomically
 from accelgen.synth.flow import synthesize

@@ -13,7 +13,7 @@ from amaranth.lib import io
 from accelgen.config import DesignConfig
 from accelgen.errors import AccelgenError
 from accelgen.files import output_directory
-from accelgen.generate import default_build_dir
+from accelgen.generation import default_build_dir
 from accelgen.synth.devices import device
 from accelgen.synth.flow import use_dsp
 from accelgen.tools import find_tool

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from accelgen.config import DesignConfig, unit_to_dict
 from accelgen.errors import AccelgenError
-from accelgen.generate import default_build_dir, generate_unit, module_name
+from accelgen.generation import default_build_dir, generate_unit, module_name
 from accelgen.registry import UNIT_KINDS
 from accelgen.tools import check_simulator, verilator_environment
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from accelgen.config import DesignConfig
 from accelgen.errors import AccelgenError
 from accelgen.files import output_directory, write_atomically
-from accelgen.generate import default_build_dir, generate_unit
+from accelgen.generation import default_build_dir, generate_unit
 from accelgen.tools import find_tool
 
 from .devices import Device, device

@@ -46,3 +46,12 @@ def test_module_entry_point_runs():
     done = subprocess.run([sys.executable, "-m", "accelgen", "check"], capture_output=True,
                           text=True)
     assert done.returncode == 0 and "gemm" in done.stdout
+
+
+def test_python_api_mirrors_the_cli(tmp_path):
+    import accelgen
+    design = accelgen.load_config()
+    made, = accelgen.generate(design, tmp_path)
+    assert made.verilog.is_file() and made.manifest.is_file()
+    for name in ("simulate", "synthesize", "build_board", "bench"):
+        assert callable(getattr(accelgen, name))

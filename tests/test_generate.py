@@ -6,7 +6,7 @@ import pytest
 
 from accelgen import load_config
 from accelgen.config import parse_design
-from accelgen.generate import generate
+from accelgen.generation import generate
 from accelgen.sim.lint import lint
 
 from .conftest import CONFIGS
