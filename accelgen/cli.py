@@ -1,7 +1,6 @@
 """The `accelgen` command line."""
 
 import argparse
-import json
 import sys
 
 from .errors import AccelgenError

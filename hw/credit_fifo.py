@@ -60,3 +60,11 @@ class CreditFIFO(wiring.Component):
         m.d.comb += returned.eq(self.result.valid & self.result.ready)
         m.d.sync += self.credits.eq(self.credits - self.reserve + returned)
         return m
+
+
+def result_fifo(m, result, payload_layout, *, depth: int, max_reserve: int) -> CreditFIFO:
+    """A CreditFIFO added to ``m`` that feeds the component's ``result`` stream."""
+    m.submodules.results = fifo = CreditFIFO(payload_layout, depth=depth,
+                                             max_reserve=max_reserve)
+    wiring.connect(m, wiring.flipped(result), fifo.result)
+    return fifo

@@ -1,14 +1,14 @@
 """Output-stationary systolic array: each PE owns one element of the output tile."""
 
 from amaranth.hdl import Cat, Module, Mux, Signal
-from amaranth.lib import data, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import data, wiring
 
 from accelgen.systolic_config import SystolicConfig
 
-from .credit_fifo import CreditFIFO
+from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .systolic_layouts import accumulator_shape, operand_layout, result_layout
+from .systolic_layouts import (accumulator_shape, operand_layout, result_layout,
+                               stream_signature)
 
 # Control bits of one issued beat; they travel along the anti-diagonals with the data.
 _FLAGS = data.StructLayout({"valid": 1, "first": 1, "last": 1})
@@ -39,19 +39,15 @@ class OutputStationaryArray(wiring.Component):
     def __init__(self, config: SystolicConfig):
         assert config.output_stationary
         self._config = config
-        super().__init__({
-            "operands": In(stream.Signature(operand_layout(config))),
-            "result": Out(stream.Signature(result_layout(config))),
-        })
+        super().__init__(stream_signature(config))
 
     def elaborate(self, platform):
         config = self._config
         rows, cols = config.rows, config.cols
         m = Module()
 
-        m.submodules.results = results = CreditFIFO(
-            result_layout(config), depth=config.result_fifo_depth, max_reserve=rows)
-        wiring.connect(m, wiring.flipped(self.result), results.result)
+        results = result_fifo(m, self.result, result_layout(config),
+                              depth=config.result_fifo_depth, max_reserve=rows)
 
         # An input register, so that the issue decision may look at `last` without
         # making `operands.ready` depend on the payload.

@@ -53,3 +53,24 @@ def result_layout(config: SystolicConfig) -> data.StructLayout:
         "y": data.ArrayLayout(accumulator_shape(config), config.cols),
         "last": 1,
     })
+
+
+def input_layouts(config: SystolicConfig) -> dict:
+    """Input stream name → payload layout, for the dataflow the config selects."""
+    if config.output_stationary:
+        return {"operands": operand_layout(config)}
+    return {"weights": weight_row_layout(config), "activations": activation_layout(config)}
+
+
+def output_layouts(config: SystolicConfig) -> dict:
+    return {"result": result_layout(config)}
+
+
+def stream_signature(config: SystolicConfig) -> dict:
+    """The component signature members: every stream of the unit."""
+    from amaranth.lib import stream
+    from amaranth.lib.wiring import In, Out
+    return ({name: In(stream.Signature(layout))
+             for name, layout in input_layouts(config).items()} |
+            {name: Out(stream.Signature(layout))
+             for name, layout in output_layouts(config).items()})

@@ -1,15 +1,14 @@
 """Weight-stationary systolic array: each PE holds one weight, partial sums flow down."""
 
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import data, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import data, wiring
 
 from accelgen.systolic_config import SystolicConfig
 
-from .credit_fifo import CreditFIFO
+from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .systolic_layouts import (accumulator_shape, activation_layout, result_layout,
-                               weight_row_layout, weight_shape)
+from .systolic_layouts import (accumulator_shape, result_layout, stream_signature,
+                               weight_shape)
 
 _FLAGS = data.StructLayout({"valid": 1, "last": 1, "bank": 1})
 
@@ -32,20 +31,15 @@ class WeightStationaryArray(wiring.Component):
     def __init__(self, config: SystolicConfig):
         assert not config.output_stationary
         self._config = config
-        super().__init__({
-            "weights": In(stream.Signature(weight_row_layout(config))),
-            "activations": In(stream.Signature(activation_layout(config))),
-            "result": Out(stream.Signature(result_layout(config))),
-        })
+        super().__init__(stream_signature(config))
 
     def elaborate(self, platform):
         config = self._config
         rows, cols = config.rows, config.cols
         m = Module()
 
-        m.submodules.results = results = CreditFIFO(
-            result_layout(config), depth=config.result_fifo_depth, max_reserve=1)
-        wiring.connect(m, wiring.flipped(self.result), results.result)
+        results = result_fifo(m, self.result, result_layout(config),
+                              depth=config.result_fifo_depth, max_reserve=1)
 
         # Bank bookkeeping. A bank is `busy` from its tile's final row until the last
         # vector of its job has passed the bottom-right PE (then it may be reloaded), and

@@ -4,19 +4,12 @@ through golden.systolic. The board self-test and the benches share it."""
 import numpy as np
 
 from accelgen.golden.systolic import output_stationary_tile, weight_stationary_vectors
-from accelgen.hw.systolic_layouts import (activation_layout, operand_layout, result_layout,
-                                          weight_row_layout)
+from accelgen.hw.systolic_layouts import (activation_layout, input_layouts, operand_layout,
+                                          output_layouts, result_layout, weight_row_layout)
 from accelgen.payload import pack, unpack
 
 
-def input_layouts(config) -> dict:
-    if config.output_stationary:
-        return {"operands": operand_layout(config)}
-    return {"weights": weight_row_layout(config), "activations": activation_layout(config)}
-
-
-def output_layouts(config) -> dict:
-    return {"result": result_layout(config)}
+__all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frames"]
 
 
 def _frames(last: np.ndarray, longest: int | None = None) -> list[slice]:

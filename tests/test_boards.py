@@ -1,7 +1,6 @@
 """Board self-test logic in simulation, real bitstream builds, and programming through
 a stand-in programmer (no board is attached to CI)."""
 
-import os
 import stat
 import sys
 
