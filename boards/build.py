@@ -15,7 +15,7 @@ from accelgen.errors import AccelgenError
 from accelgen.files import output_directory
 from accelgen.generation import default_build_dir
 from accelgen.synth.devices import device
-from accelgen.synth.flow import use_dsp
+from accelgen.synth.flow import multiplier_split
 from accelgen.tools import find_tool
 
 from .selftest import SelfTest, SelfTestPlan
@@ -54,6 +54,11 @@ class BoardTop(Elaboratable):
             m.submodules[f"led_{name}_{number}_{subsignal or ''}"] = led = io.Buffer("o", port)
             m.d.comb += led.o.eq(all_done & value)
         return m
+
+
+@dataclass(frozen=True)
+class _Multipliers:
+    multipliers: int
 
 
 @dataclass(frozen=True)
@@ -101,13 +106,14 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     plans = [SelfTestPlan(config) for config in units.values()]
     platform = chosen.make_platform()
     dev = device(chosen.device)
-    dsp = all(use_dsp(dev, config) for config in units.values())
-    options = {"ice40": "-dsp" if dsp else "", "ecp5": "" if dsp else "-nodsp"}[dev.family]
+    # the multipliers of all units together share the device's DSP cells
+    split = multiplier_split(dev, _Multipliers(sum(c.multipliers for c in units.values())))
     os.environ.update(toolchain_environment(chosen.extra_tools))
     root = output_directory(build_dir or default_build_dir(design) / "boards" / board_name)
     try:
         products = platform.build(BoardTop(chosen, plans), name=TOP, build_dir=str(root),
-                                  synth_opts=options)
+                                  synth_opts=dev.synth_options,
+                                  script_after_read="\n".join(split))
     except subprocess.CalledProcessError as error:
         raise AccelgenError(f"--board {board_name}: the toolchain failed (exit "
                             f"{error.returncode}); its logs are in {root}") from None

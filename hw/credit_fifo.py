@@ -26,6 +26,9 @@ class CreditFIFO(wiring.Component):
     reserve : In(range(max_reserve + 1))
     credits : Out(range(depth + 1))
         Slots neither reserved nor filled.
+    can_reserve : Out(1)
+        ``credits >= max_reserve``, registered (computed from the next credit count), so
+        a ready that depends on it is one LUT from a register.
     w_en, w_data : In
     result : Out(stream.Signature(payload_layout))
     """
@@ -34,9 +37,11 @@ class CreditFIFO(wiring.Component):
         if not 1 <= max_reserve <= depth:
             raise ValueError(f"max_reserve must be 1..depth ({depth}), got {max_reserve}")
         self._depth = depth
+        self._max_reserve = max_reserve
         super().__init__({
             "reserve": In(unsigned(max_reserve.bit_length())),
             "credits": Out(range(depth + 1), init=depth),
+            "can_reserve": Out(1, init=1),
             "w_en": In(1),
             "w_data": In(payload_layout),
             "result": Out(stream.Signature(payload_layout)),
@@ -58,7 +63,10 @@ class CreditFIFO(wiring.Component):
         ]
         returned = Signal(range(2))
         m.d.comb += returned.eq(self.result.valid & self.result.ready)
-        m.d.sync += self.credits.eq(self.credits - self.reserve + returned)
+        next_credits = Signal.like(self.credits)
+        m.d.comb += next_credits.eq(self.credits - self.reserve + returned)
+        m.d.sync += [self.credits.eq(next_credits),
+                     self.can_reserve.eq(next_credits >= self._max_reserve)]
         return m
 
 

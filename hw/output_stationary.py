@@ -54,13 +54,14 @@ class OutputStationaryArray(wiring.Component):
         held = data_register(operand_layout(config), "held")
         held_valid = Signal()
         # A last beat needs room for a whole tile, and job_spacing cycles since the
-        # previous last beat (see SystolicConfig.job_spacing).
+        # previous last beat (see SystolicConfig.job_spacing). Both conditions are kept
+        # in registers, so that `operands.ready` is a single LUT.
         since_last = Signal(range(config.job_spacing + 1), init=config.job_spacing)
+        spaced = Signal(init=1)
         in_job = Signal()
-        may_end_job = (since_last == config.job_spacing) & (results.credits >= rows)
         issue = Signal()
         m.d.comb += [
-            issue.eq(held_valid & (~held.last | may_end_job)),
+            issue.eq(held_valid & (~held.last | (spaced & results.can_reserve))),
             self.operands.ready.eq(~held_valid | issue),
             results.reserve.eq(Mux(issue & held.last, rows, 0)),
         ]
@@ -71,9 +72,10 @@ class OutputStationaryArray(wiring.Component):
         with m.If(issue):
             m.d.sync += in_job.eq(~held.last)
         with m.If(issue & held.last):
-            m.d.sync += since_last.eq(1)
+            m.d.sync += [since_last.eq(1), spaced.eq(config.job_spacing == 1)]
         with m.Elif(since_last != config.job_spacing):
-            m.d.sync += since_last.eq(since_last + 1)
+            m.d.sync += [since_last.eq(since_last + 1),
+                         spaced.eq(since_last + 1 == config.job_spacing)]
 
         flags = Signal(_FLAGS)
         m.d.comb += [flags.valid.eq(issue), flags.first.eq(~in_job), flags.last.eq(held.last)]

@@ -63,7 +63,7 @@ class WeightStationaryArray(wiring.Component):
         issue = Signal()
         m.d.comb += [
             self.activations.ready.eq(Mux(compute_bank, fresh[1], fresh[0]) &
-                                     (results.credits != 0)),
+                                     results.can_reserve),
             issue.eq(self.activations.valid & self.activations.ready),
             results.reserve.eq(issue),
         ]

@@ -18,10 +18,14 @@ class Device:
     dsp_count: int
     bram_cells: tuple
 
-    def synth_command(self, use_dsp: bool) -> str:
-        if self.family == "ice40":
-            return "synth_ice40 -dsp" if use_dsp else "synth_ice40"
-        return "synth_ecp5" if use_dsp else "synth_ecp5 -nodsp"
+    @property
+    def synth_command(self) -> str:
+        return {"ice40": "synth_ice40 -dsp", "ecp5": "synth_ecp5"}[self.family]
+
+    @property
+    def synth_options(self) -> str:
+        """What amaranth's board flow must add to its synth_<family> to infer DSPs."""
+        return {"ice40": "-dsp", "ecp5": ""}[self.family]
 
     @property
     def nextpnr(self) -> str:

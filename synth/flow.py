@@ -34,16 +34,27 @@ def needs_fallback(log: str) -> bool:
     return ABC9_CRASH in log
 
 
-def use_dsp(device: Device, config) -> bool:
-    """Multipliers go to DSP cells when the device has one for each of them; yosys
-    cannot map only some, so a unit with more goes wholly to LUTs (and says so)."""
-    return config.multipliers <= device.dsp_count
+def soft_multipliers(device: Device, config) -> int:
+    """How many of the unit's multipliers do not get a DSP cell of their own."""
+    return max(0, config.multipliers - device.dsp_count)
 
 
-def yosys_script(device: Device, module: str, flow: str, dsp: bool) -> str:
+def multiplier_split(device: Device, config) -> list[str]:
+    """Yosys commands (after reading the design) that leave one multiplier per DSP cell
+    for DSP inference and turn the rest into Booth multipliers in LUTs: yosys would
+    otherwise ask for a DSP for every one of them and overflow the device."""
+    soft = soft_multipliers(device, config)
+    if not soft:
+        return []
+    names = " ".join(f"*/accelgen_mul_{index}"
+                     for index in range(device.dsp_count, config.multipliers))
+    return ["proc", "rename -enumerate -pattern accelgen_mul_% t:$mul", f"booth {names}"]
+
+
+def yosys_script(device: Device, module: str, flow: str, split: list[str]) -> str:
     """Synthesis of the harness with the unit kept as its own module, so that `stat`
     counts the unit's cells apart from the harness."""
-    synth = f"{device.synth_command(dsp)} -top {HARNESS_MODULE}"
+    synth = f"{device.synth_command} -top {HARNESS_MODULE}"
     if flow == "abc9":
         mapping = [synth]
     elif device.family == "ice40":
@@ -55,6 +66,7 @@ def yosys_script(device: Device, module: str, flow: str, dsp: bool) -> str:
     return "\n".join([
         "read_verilog -sv unit.v harness.v",
         f"hierarchy -top {HARNESS_MODULE}",
+        *split,
         f"setattr -mod -set keep_hierarchy 1 {module}",
         *mapping,
         "tee -q -o stat.json stat -json",
@@ -112,15 +124,16 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
     (work / "harness.v").write_text(harness_verilog(manifest))
 
     config = design.units[unit]
-    dsp = use_dsp(dev, config)
-    multipliers = ("" if dsp else f", multipliers in LUTs ({config.multipliers} > "
-                                  f"{dev.dsp_count} {dev.dsp_cell})")
+    split = multiplier_split(dev, config)
+    soft = soft_multipliers(dev, config)
+    multipliers = (f", {soft} of {config.multipliers} multipliers in LUTs (Booth; "
+                   f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
     used_flow = flow + multipliers
-    (work / "synth.ys").write_text(yosys_script(dev, generated.module, flow, dsp))
+    (work / "synth.ys").write_text(yosys_script(dev, generated.module, flow, split))
     code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
     if code != 0 and flow == "abc9" and needs_fallback(log):
         used_flow = "abc (abc9 crashed: call stack exhausted)" + multipliers
-        (work / "synth.ys").write_text(yosys_script(dev, generated.module, "abc", dsp))
+        (work / "synth.ys").write_text(yosys_script(dev, generated.module, "abc", split))
         code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
     if code != 0:
         raise RuntimeError(f"yosys failed for {unit} on {device_name}; see {work}/yosys.log")

@@ -6,7 +6,7 @@ import pytest
 
 from accelgen import load_config
 from accelgen.synth.devices import DEVICES
-from accelgen.synth.flow import needs_fallback, use_dsp, yosys_script
+from accelgen.synth.flow import multiplier_split, needs_fallback, yosys_script
 from accelgen.synth.harness import harness_verilog
 
 from .conftest import CONFIGS
@@ -24,8 +24,10 @@ def test_default_config_synthesizes(device, cli, in_tmp):
     assert gemm["lut4"] > 100 and gemm["ff"] > 100 and gemm["fmax_mhz"] > 20
     assert gemm["flow"].startswith("abc9")
     if device == "ice40-up5k":
-        # 16 multipliers do not fit 8 SB_MAC16: all go to LUTs, and the report says so
-        assert gemm["dsp"] == 0 and "multipliers in LUTs (16 > 8 SB_MAC16)" in gemm["flow"]
+        # 16 multipliers, 8 SB_MAC16: 8 go to LUTs as Booth multipliers, and the report
+        # says so
+        assert gemm["dsp"] == 8
+        assert "8 of 16 multipliers in LUTs (Booth; 8 SB_MAC16)" in gemm["flow"]
     else:
         assert gemm["dsp"] == 16
     assert "gemm" in out and "Fmax" in out
@@ -57,18 +59,19 @@ def test_abc9_crash_is_recognized():
 
 def test_fallback_script_replaces_abc9():
     ecp5, ice40 = DEVICES["ecp5-85k"], DEVICES["ice40-up5k"]
-    script = yosys_script(ecp5, "m", "abc", dsp=True)
+    script = yosys_script(ecp5, "m", "abc", [])
     assert "-run :map_luts" in script and "abc -lut 4" in script
     assert "-run map_cells:" in script
     assert "synth_ice40 -dsp -top accelgen_synth_harness -noabc" in yosys_script(
-        ice40, "m", "abc", dsp=True)
-    assert "abc -lut" not in yosys_script(ecp5, "m", "abc9", dsp=True)
+        ice40, "m", "abc", [])
+    assert "abc -lut" not in yosys_script(ecp5, "m", "abc9", [])
 
 
-def test_dsp_use_follows_device_capacity():
-    config = load_config().units["gemm"]
-    assert not use_dsp(DEVICES["ice40-up5k"], config)
-    assert use_dsp(DEVICES["ecp5-85k"], config)
+def test_multipliers_beyond_the_dsp_count_go_to_luts():
+    config = load_config().units["gemm"]      # 16 multipliers
+    split = multiplier_split(DEVICES["ice40-up5k"], config)
+    assert split[-1] == "booth " + " ".join(f"*/accelgen_mul_{k}" for k in range(8, 16))
+    assert multiplier_split(DEVICES["ecp5-85k"], config) == []
 
 
 def test_harness_connects_every_port():
