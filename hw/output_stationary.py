@@ -7,11 +7,11 @@ from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .systolic_layouts import (accumulator_shape, operand_layout, result_layout,
+from .systolic_layouts import (accumulator_shape, operand_layout, product_shape, result_layout,
                                stream_signature)
 
 # Control bits of one issued beat; they travel along the anti-diagonals with the data.
-_FLAGS = data.StructLayout({"valid": 1, "first": 1, "last": 1})
+_FLAGS = data.StructLayout({"valid": 1, "last": 1})
 
 
 def _any_of(values):
@@ -58,7 +58,6 @@ class OutputStationaryArray(wiring.Component):
         # in registers, so that `operands.ready` is a single LUT.
         since_last = Signal(range(config.job_spacing + 1), init=config.job_spacing)
         spaced = Signal(init=1)
-        in_job = Signal()
         issue = Signal()
         m.d.comb += [
             issue.eq(held_valid & (~held.last | (spaced & results.can_reserve))),
@@ -69,8 +68,6 @@ class OutputStationaryArray(wiring.Component):
             m.d.sync += [held.eq(self.operands.payload), held_valid.eq(1)]
         with m.Elif(issue):
             m.d.sync += held_valid.eq(0)
-        with m.If(issue):
-            m.d.sync += in_job.eq(~held.last)
         with m.If(issue & held.last):
             m.d.sync += [since_last.eq(1), spaced.eq(config.job_spacing == 1)]
         with m.Elif(since_last != config.job_spacing):
@@ -78,7 +75,7 @@ class OutputStationaryArray(wiring.Component):
                          spaced.eq(since_last + 1 == config.job_spacing)]
 
         flags = Signal(_FLAGS)
-        m.d.comb += [flags.valid.eq(issue), flags.first.eq(~in_job), flags.last.eq(held.last)]
+        m.d.comb += [flags.valid.eq(issue), flags.last.eq(held.last)]
         # PE (i, j) sees its operands i + j + 1 cycles after issue and multiplies them
         # into a product register; the accumulate stage runs one cycle later.
         diagonal = taps(m, flags, rows + cols + 1, name="flags")
@@ -90,18 +87,20 @@ class OutputStationaryArray(wiring.Component):
             for j in range(cols):
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
-                product = data_register(accumulator_shape(config), f"product_{i}_{j}")
-                accumulator = data_register(accumulator_shape(config), f"acc_{i}_{j}")
+                product = data_register(product_shape(config), f"product_{i}_{j}")
+                # the accumulator is cleared as its sum leaves (not gated as the next
+                # job starts), so the adder feeds it directly and the clear costs only
+                # the flip-flops' synchronous reset; it needs `rst` for the same reason
+                accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
                 finished[i][j] = data_register(accumulator_shape(config), f"finished_{i}_{j}")
                 m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), product.eq(a * w)]
                 a_in[i], w_in[j] = a, w
                 step = diagonal[i + j + 2]
-                # gating the old sum (not muxing the new one) folds into the adder's LUTs
-                total = Mux(step.first, 0, accumulator) + product
+                total = accumulator + product
                 with m.If(step.valid):
                     m.d.sync += accumulator.eq(total)
                     with m.If(step.last):
-                        m.d.sync += finished[i][j].eq(total)
+                        m.d.sync += [accumulator.eq(0), finished[i][j].eq(total)]
 
         # Row i is complete once PE (i, cols-1) has finished: capture it into the FIFO.
         # At most one row is captured per cycle, so an AND-OR tree selects it (shallower

@@ -7,7 +7,8 @@ from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .systolic_layouts import (accumulator_shape, result_layout, stream_signature,
+from .systolic_layouts import (accumulator_shape, product_shape, result_layout,
+                               stream_signature,
                                weight_shape)
 
 _FLAGS = data.StructLayout({"valid": 1, "last": 1, "bank": 1})
@@ -53,12 +54,22 @@ class WeightStationaryArray(wiring.Component):
         compute_bank = Signal()
 
         loading = self.weights.valid & self.weights.ready
-        tile_done = loading & (self.weights.payload.last | (load_row == rows - 1))
+        tile_done = self.weights.payload.last | (load_row == rows - 1)
         m.d.comb += self.weights.ready.eq(~Mux(load_bank, busy[1], busy[0]))
         with m.If(loading):
             m.d.sync += load_row.eq(0 if rows == 1 else load_row + 1)
             with m.If(tile_done):
                 m.d.sync += [load_row.eq(0), load_bank.eq(~load_bank)]
+        # An accepted row is written into its bank one cycle later, from registers: the
+        # write enables of every PE then hang off flip-flops, not off the handshake.
+        # The bank turns busy in that cycle too, which is in time: the loader has moved
+        # on to the other bank, and needs at least a cycle to come back.
+        write = Signal(data.StructLayout({"valid": 1, "bank": 1, "row": range(rows),
+                                          "tile_done": 1}))
+        write_row = data_register(self.weights.payload.w.shape(), "write_row")
+        m.d.sync += [write.valid.eq(loading), write.bank.eq(load_bank),
+                     write.row.eq(load_row), write.tile_done.eq(tile_done),
+                     write_row.eq(self.weights.payload.w)]
 
         issue = Signal()
         m.d.comb += [
@@ -85,7 +96,7 @@ class WeightStationaryArray(wiring.Component):
                 m.d.sync += busy[bank].eq(0)
             with m.If(job_done & (compute_bank == bank)):
                 m.d.sync += fresh[bank].eq(0)
-            with m.If(tile_done & (load_bank == bank)):
+            with m.If(write.valid & write.tile_done & (write.bank == bank)):
                 m.d.sync += [busy[bank].eq(1), fresh[bank].eq(1)]
 
         a_in = [delay(m, self.activations.payload.a[i], i, name=f"a_skew{i}")
@@ -99,7 +110,7 @@ class WeightStationaryArray(wiring.Component):
                 # the bank is chosen a cycle ahead, so both multiplier inputs come straight
                 # from registers (which iCE40's SB_MAC16 can absorb)
                 weight = data_register(weight_shape(config), f"w_{i}_{j}")
-                product = data_register(accumulator_shape(config), f"product_{i}_{j}")
+                product = data_register(product_shape(config), f"product_{i}_{j}")
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
                 m.d.sync += [
                     a.eq(a_in[i]),
@@ -109,10 +120,10 @@ class WeightStationaryArray(wiring.Component):
                 ]
                 a_in[i], from_above[j] = a, partial
                 for bank in range(2):
-                    with m.If(loading & (load_bank == bank)):
-                        with m.If(load_row == i):
-                            m.d.sync += banks[bank].eq(self.weights.payload.w[j])
-                        with m.Elif(load_row == 0):
+                    with m.If(write.valid & (write.bank == bank)):
+                        with m.If(write.row == i):
+                            m.d.sync += banks[bank].eq(write_row[j])
+                        with m.Elif(write.row == 0):
                             # the first row of a tile clears the rows it may not send
                             m.d.sync += banks[bank].eq(0)
 

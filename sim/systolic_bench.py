@@ -81,6 +81,16 @@ async def random_jobs(dut):
 
 
 @cocotb.test()
+async def shortest_jobs(dut):
+    """The shortest jobs back to back: K = 1 (output-stationary), or a one-row tile and
+    one vector (weight-stationary, where each job swaps the weight bank)."""
+    bench = _bench(dut)
+    await bench.reset()
+    await bench.run([bench.job(1, vectors=1) for _ in range(24)])
+    await bench.run([bench.job(1, vectors=1) for _ in range(12)], stall=0.5)
+
+
+@cocotb.test()
 async def random_stalls(dut):
     """Random back-pressure on every port, from light to 90%."""
     bench = _bench(dut)

@@ -44,8 +44,9 @@ def test_regression(case, simulator, tmp_path):
     design, unit = design_for(case)
     result = simulate(design, unit, simulator=simulator, seed=1, build_dir=tmp_path)
     log = result.log.read_text()
-    # random jobs, stalls, extremes, reset mid-job, back-to-back, latency (measure skipped)
-    assert result.tests == 7, log[-3000:]
+    # random and shortest jobs, stalls, extremes, reset mid-job, back-to-back, latency
+    # (and measure, skipped)
+    assert result.tests == 8, log[-3000:]
     assert result.passed, log[-3000:]
 
 
