@@ -89,9 +89,11 @@ class SystolicConfig(UnitConfig):
 
     @property
     def result_fifo_depth(self) -> int:
+        # the result FIFO reserves conservatively (hw/credit_fifo.py): one reservation
+        # of slack on top of what full throughput needs
         if self.output_stationary:
-            return 2 * self.rows      # one tile draining while the next one lands
-        return self.rows + self.cols + 4  # every vector in flight has a reserved slot
+            return 3 * self.rows      # one tile draining while the next one lands
+        return self.rows + self.cols + 6  # every vector in flight has a reserved slot
 
     @property
     def latency(self) -> int:

@@ -10,37 +10,38 @@ from amaranth.lib.wiring import In, Out
 class CreditFIFO(wiring.Component):
     """A FIFO whose free space is handed out in advance.
 
-    A pipeline asks for ``reserve`` slots (granted the same cycle if ``credits`` covers
-    them), and later writes exactly that many entries with ``w_en``; they leave through
-    the ``result`` stream under any back-pressure.
+    A pipeline asks for ``reserve`` slots, and later writes exactly that many entries
+    with ``w_en``; they leave through the ``result`` stream under any back-pressure.
+
+    ``can_reserve`` says that ``max_reserve`` slots may be reserved in this cycle. It is
+    a register computed from registers only (so that a ``ready`` built on it is one LUT
+    deep), and conservative by one reservation: it is set while at least
+    ``2 * max_reserve`` slots were free in the previous cycle, so a reservation made in
+    that cycle still leaves enough. ``depth`` should have that much slack.
 
     Parameters
     ----------
     payload_layout : ShapeLike
     depth : int
     max_reserve : int
-        Largest number of slots asked for at once.
+        Largest number of slots asked for at once; ``2 * max_reserve <= depth``.
 
     Members
     -------
     reserve : In(range(max_reserve + 1))
-    credits : Out(range(depth + 1))
-        Slots neither reserved nor filled.
     can_reserve : Out(1)
-        ``credits >= max_reserve``, registered (computed from the next credit count), so
-        a ready that depends on it is one LUT from a register.
     w_en, w_data : In
     result : Out(stream.Signature(payload_layout))
     """
 
     def __init__(self, payload_layout, *, depth: int, max_reserve: int):
-        if not 1 <= max_reserve <= depth:
-            raise ValueError(f"max_reserve must be 1..depth ({depth}), got {max_reserve}")
+        if not 1 <= 2 * max_reserve <= depth:
+            raise ValueError(f"2 * max_reserve must be 2..depth ({depth}), got "
+                             f"{2 * max_reserve}")
         self._depth = depth
         self._max_reserve = max_reserve
         super().__init__({
             "reserve": In(unsigned(max_reserve.bit_length())),
-            "credits": Out(range(depth + 1), init=depth),
             "can_reserve": Out(1, init=1),
             "w_en": In(1),
             "w_data": In(payload_layout),
@@ -61,12 +62,18 @@ class CreditFIFO(wiring.Component):
             self.result.payload.eq(fifo.r_data),
             fifo.r_en.eq(self.result.ready),
         ]
-        returned = Signal(range(2))
-        m.d.comb += returned.eq(self.result.valid & self.result.ready)
-        next_credits = Signal.like(self.credits)
-        m.d.comb += next_credits.eq(self.credits - self.reserve + returned)
-        m.d.sync += [self.credits.eq(next_credits),
-                     self.can_reserve.eq(next_credits >= self._max_reserve)]
+        # Two free-running counters instead of one up/down counter: each only adds, so
+        # the handshakes drive their enables, not an adder-and-compare chain.
+        counter_bits = (2 * self._depth).bit_length()
+        taken = Signal(counter_bits)
+        freed = Signal(counter_bits)
+        with m.If(self.reserve != 0):
+            m.d.sync += taken.eq(taken + self.reserve)
+        with m.If(self.result.valid & self.result.ready):
+            m.d.sync += freed.eq(freed + 1)
+        outstanding = Signal(range(self._depth + 1))
+        m.d.comb += outstanding.eq(taken - freed)
+        m.d.sync += self.can_reserve.eq(outstanding <= self._depth - 2 * self._max_reserve)
         return m
 
 
