@@ -100,8 +100,8 @@ class SystolicConfig(UnitConfig):
         """Cycles from the input transfer (the last beat for output-stationary) to the
         first result beat on an idle, unstalled unit."""
         if self.output_stationary:
-            return self.cols + 5      # input register, skew, 2 PE stages, capture, FIFO
-        return self.rows + self.cols + 3
+            return self.cols + 6      # input register, skew, 3 PE stages, capture, FIFO
+        return self.rows + self.cols + 4
 
     @property
     def throughput(self) -> str:

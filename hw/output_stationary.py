@@ -76,9 +76,10 @@ class OutputStationaryArray(wiring.Component):
 
         flags = Signal(_FLAGS)
         m.d.comb += [flags.valid.eq(issue), flags.last.eq(held.last)]
-        # PE (i, j) sees its operands i + j + 1 cycles after issue and multiplies them
-        # into a product register; the accumulate stage runs one cycle later.
-        diagonal = taps(m, flags, rows + cols + 1, name="flags")
+        # PE (i, j) sees its operands i + j + 1 cycles after issue, copies them into the
+        # multiplier's own input registers, multiplies into a product register and
+        # accumulates one cycle after that.
+        diagonal = taps(m, flags, rows + cols + 2, name="flags")
 
         a_in = [delay(m, held.a[i], i, name=f"a_skew{i}") for i in range(rows)]
         w_in = [delay(m, held.w[j], j, name=f"w_skew{j}") for j in range(cols)]
@@ -87,15 +88,21 @@ class OutputStationaryArray(wiring.Component):
             for j in range(cols):
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
+                # registers that feed nothing but the multiplier: the placer can put them
+                # beside the DSP block (and iCE40 takes them into SB_MAC16), instead of
+                # routing the systolic registers to a DSP across the chip
+                a_dsp = data_register(a_in[i].shape(), f"a_dsp_{i}_{j}")
+                w_dsp = data_register(w_in[j].shape(), f"w_dsp_{i}_{j}")
                 product = data_register(product_shape(config), f"product_{i}_{j}")
                 # the accumulator is cleared as its sum leaves (not gated as the next
                 # job starts), so the adder feeds it directly and the clear costs only
                 # the flip-flops' synchronous reset; it needs `rst` for the same reason
                 accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
                 finished[i][j] = data_register(accumulator_shape(config), f"finished_{i}_{j}")
-                m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), product.eq(a * w)]
+                m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), a_dsp.eq(a), w_dsp.eq(w),
+                             product.eq(a_dsp * w_dsp)]
                 a_in[i], w_in[j] = a, w
-                step = diagonal[i + j + 2]
+                step = diagonal[i + j + 3]
                 total = accumulator + product
                 with m.If(step.valid):
                     m.d.sync += accumulator.eq(total)
@@ -105,7 +112,7 @@ class OutputStationaryArray(wiring.Component):
         # Row i is complete once PE (i, cols-1) has finished: capture it into the FIFO.
         # At most one row is captured per cycle, so an AND-OR tree selects it (shallower
         # than the priority chain an If/Elif ladder would give).
-        captures = [diagonal[i + cols + 2].valid & diagonal[i + cols + 2].last
+        captures = [diagonal[i + cols + 3].valid & diagonal[i + cols + 3].last
                     for i in range(rows)]
         m.d.comb += [results.w_en.eq(Cat(*captures).any()),
                      results.w_data.last.eq(captures[-1])]

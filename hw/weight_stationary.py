@@ -85,13 +85,13 @@ class WeightStationaryArray(wiring.Component):
         flags = Signal(_FLAGS)
         m.d.comb += [flags.valid.eq(issue), flags.last.eq(self.activations.payload.last),
                      flags.bank.eq(compute_bank)]
-        # PE (i, j) picks its weight bank i + j cycles after issue, sees its activation
-        # a cycle later, multiplies into a product register and adds the sum from above
-        # one cycle after that.
-        diagonal = taps(m, flags, rows + cols + 1, name="flags")
+        # PE (i, j) sees its activation i + j + 1 cycles after issue and picks its weight
+        # bank in the same cycle; both go to the multiplier's input registers, the
+        # product register follows, and the sum from above is added one cycle later.
+        diagonal = taps(m, flags, rows + cols + 2, name="flags")
 
         for bank in range(2):
-            release = diagonal[rows + cols - 2]  # the last PE's bank select
+            release = diagonal[rows + cols - 1]  # the last PE's bank select
             with m.If(release.valid & release.last & (release.bank == bank)):
                 m.d.sync += busy[bank].eq(0)
             with m.If(job_done & (compute_bank == bank)):
@@ -107,15 +107,19 @@ class WeightStationaryArray(wiring.Component):
                 banks = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
                          for bank in range(2)]
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
-                # the bank is chosen a cycle ahead, so both multiplier inputs come straight
-                # from registers (which iCE40's SB_MAC16 can absorb)
+                # the multiplier's inputs are registers that feed nothing else (the
+                # activation is copied out of the systolic chain, the weight picked from
+                # its bank), so the placer can put them beside the DSP block and iCE40
+                # takes them into SB_MAC16
+                a_dsp = data_register(a_in[i].shape(), f"a_dsp_{i}_{j}")
                 weight = data_register(weight_shape(config), f"w_{i}_{j}")
                 product = data_register(product_shape(config), f"product_{i}_{j}")
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
                 m.d.sync += [
                     a.eq(a_in[i]),
-                    weight.eq(Mux(diagonal[i + j].bank, banks[1], banks[0])),
-                    product.eq(a * weight),
+                    a_dsp.eq(a),
+                    weight.eq(Mux(diagonal[i + j + 1].bank, banks[1], banks[0])),
+                    product.eq(a_dsp * weight),
                     partial.eq(from_above[j] + product),
                 ]
                 a_in[i], from_above[j] = a, partial
@@ -128,7 +132,7 @@ class WeightStationaryArray(wiring.Component):
                             m.d.sync += banks[bank].eq(0)
 
         # Column j leaves the bottom row j cycles after column 0: de-skew, then capture.
-        capture = diagonal[rows + cols + 1]
+        capture = diagonal[rows + cols + 2]
         m.d.comb += [results.w_en.eq(capture.valid), results.w_data.last.eq(capture.last)]
         for j in range(cols):
             m.d.comb += results.w_data.y[j].eq(
