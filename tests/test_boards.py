@@ -1,6 +1,7 @@
 """Board self-test logic in simulation, real bitstream builds, and programming through
 a stand-in programmer (no board is attached to CI)."""
 
+import os
 import stat
 import sys
 
@@ -105,9 +106,12 @@ def test_second_preset_builds_for_icebreaker_on_the_dsps(cli, in_tmp):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not have("dfu-suffix"), reason="OrangeCrab needs dfu-suffix "
-                                                    "(apt-get install dfu-util)")
 def test_orangecrab_builds(cli, in_tmp):
+    if not have("dfu-suffix"):
+        message = "the OrangeCrab build needs dfu-suffix: apt-get install dfu-util"
+        if os.environ.get("CI"):
+            pytest.fail(message)     # .ci/run installs it; its absence there is a bug
+        pytest.skip(message)
     code, _, err = cli("build", "--board", "orangecrab-85f")
     assert code == 0, err
     assert (in_tmp / "build" / "accelgen_default" / "boards" / "orangecrab-85f" /
