@@ -99,11 +99,8 @@ class OutputStationaryArray(wiring.Component):
                 # the flip-flops' synchronous reset; it needs `rst` for the same reason
                 accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
                 finished[i][j] = data_register(accumulator_shape(config), f"finished_{i}_{j}")
-                m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), product.eq(a_dsp * w_dsp)]
-                # loaded on valid beats only: besides saving power, the enable keeps yosys
-                # from merging them with the neighbour's identical systolic registers
-                with m.If(diagonal[i + j + 1].valid):
-                    m.d.sync += [a_dsp.eq(a), w_dsp.eq(w)]
+                m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), a_dsp.eq(a), w_dsp.eq(w),
+                             product.eq(a_dsp * w_dsp)]
                 a_in[i], w_in[j] = a, w
                 step = diagonal[i + j + 3]
                 total = accumulator + product

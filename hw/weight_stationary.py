@@ -117,14 +117,11 @@ class WeightStationaryArray(wiring.Component):
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
                 m.d.sync += [
                     a.eq(a_in[i]),
+                    a_dsp.eq(a),
                     weight.eq(Mux(diagonal[i + j + 1].bank, banks[1], banks[0])),
                     product.eq(a_dsp * weight),
                     partial.eq(from_above[j] + product),
                 ]
-                # loaded on valid beats only: besides saving power, the enable keeps yosys
-                # from merging it with the neighbour's identical systolic register
-                with m.If(diagonal[i + j + 1].valid):
-                    m.d.sync += a_dsp.eq(a)
                 a_in[i], from_above[j] = a, partial
                 for bank in range(2):
                     with m.If(write.valid & (write.bank == bank)):
