@@ -88,9 +88,11 @@ class OutputStationaryArray(wiring.Component):
             for j in range(cols):
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
-                # registers that feed nothing but the multiplier: the placer can put them
-                # beside the DSP block (and iCE40 takes them into SB_MAC16), instead of
-                # routing the systolic registers to a DSP across the chip
+                # a register stage between the systolic chain and the multiplier. Yosys
+                # merges it with the neighbour's identical chain register, so on ECP5 the
+                # DSP input still comes from the chain (a copy that fed the DSP alone,
+                # kept apart by an enable, measured slower: nextpnr placed it as far from
+                # its DSP as the chain register); iCE40 takes it into SB_MAC16
                 a_dsp = data_register(a_in[i].shape(), f"a_dsp_{i}_{j}")
                 w_dsp = data_register(w_in[j].shape(), f"w_dsp_{i}_{j}")
                 product = data_register(product_shape(config), f"product_{i}_{j}")

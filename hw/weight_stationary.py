@@ -107,10 +107,10 @@ class WeightStationaryArray(wiring.Component):
                 banks = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
                          for bank in range(2)]
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
-                # the multiplier's inputs are registers that feed nothing else (the
-                # activation is copied out of the systolic chain, the weight picked from
-                # its bank), so the placer can put them beside the DSP block and iCE40
-                # takes them into SB_MAC16
+                # the multiplier's inputs: the weight picked from its bank into a
+                # register of its own, the activation one register after the chain (which
+                # yosys merges with the neighbour's chain register, see
+                # output_stationary.py)
                 a_dsp = data_register(a_in[i].shape(), f"a_dsp_{i}_{j}")
                 weight = data_register(weight_shape(config), f"w_{i}_{j}")
                 product = data_register(product_shape(config), f"product_{i}_{j}")
