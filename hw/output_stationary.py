@@ -92,7 +92,7 @@ class OutputStationaryArray(wiring.Component):
                 # merges it with the neighbour's identical chain register, so on ECP5 the
                 # DSP input still comes from the chain (a copy that fed the DSP alone,
                 # kept apart by an enable, measured slower: nextpnr placed it as far from
-                # its DSP as the chain register); iCE40 takes it into SB_MAC16
+                # its DSP as the chain register)
                 a_dsp = data_register(a_in[i].shape(), f"a_dsp_{i}_{j}")
                 w_dsp = data_register(w_in[j].shape(), f"w_dsp_{i}_{j}")
                 product = data_register(product_shape(config), f"product_{i}_{j}")
