@@ -68,33 +68,29 @@ def stand_in_programmer(folder, name):
     return script
 
 
+# board, programmer variable, the arguments amaranth-boards passes before the bitstream
+PROGRAMMED = [("icebreaker", "ICEPROG", [], "top.bin"),
+              ("ulx3s-85f", "OPENFPGALOADER", ["-b", "ulx3s", "-m"], "top.bit")]
+
+
 @pytest.mark.slow
-def test_icebreaker_build_and_program(cli, in_tmp, monkeypatch):
-    programmer = stand_in_programmer(in_tmp, "iceprog")
-    monkeypatch.setenv("ICEPROG", str(programmer))
-    code, out, err = cli("build", "--board", "icebreaker", "--program")
+@pytest.mark.parametrize("board,variable,arguments,bitstream_name", PROGRAMMED,
+                         ids=[row[0] for row in PROGRAMMED])
+def test_build_and_program(board, variable, arguments, bitstream_name, cli, in_tmp,
+                           monkeypatch):
+    programmer = stand_in_programmer(in_tmp, f"{board}-programmer")
+    monkeypatch.setenv(variable, str(programmer))
+    code, out, err = cli("build", "--board", board, "--program")
     assert code == 0, err
-    bitstream = in_tmp / "build" / "accelgen_default" / "boards" / "icebreaker" / "top.bin"
+    bitstream = in_tmp / "build" / "accelgen_default" / "boards" / board / bitstream_name
     assert f"bitstream {bitstream.relative_to(in_tmp)}" in out and "programmed" in out
-    # amaranth-boards runs exactly `$ICEPROG <bitstream>`
     argv = (in_tmp / "argv.txt").read_text().splitlines()
-    assert len(argv) == 1 and argv[0].endswith("top.bin")
+    assert argv[:-1] == arguments and argv[-1].endswith(bitstream_name)
+    # the programmer got exactly the bitstream that was built
     assert (in_tmp / "programmed.bin").read_bytes() == bitstream.read_bytes()
     assert bitstream.stat().st_size > 100_000
     plan = SelfTestPlan(load_config().units["gemm"])
     assert f"self-test signature {plan.signature:08x}" in out
-
-
-@pytest.mark.slow
-def test_ulx3s_build_and_program(cli, in_tmp, monkeypatch):
-    programmer = stand_in_programmer(in_tmp, "openFPGALoader")
-    monkeypatch.setenv("OPENFPGALOADER", str(programmer))
-    code, _, err = cli("build", "--board", "ulx3s-85f", "--program")
-    assert code == 0, err
-    argv = (in_tmp / "argv.txt").read_text().splitlines()
-    assert argv[:3] == ["-b", "ulx3s", "-m"] and argv[3].endswith("top.bit")
-    bitstream = in_tmp / "build" / "accelgen_default" / "boards" / "ulx3s-85f" / "top.bit"
-    assert (in_tmp / "programmed.bin").read_bytes() == bitstream.read_bytes()
 
 
 @pytest.mark.slow
