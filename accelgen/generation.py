@@ -22,10 +22,10 @@ def build_component(config):
 
 
 def _payload_fields(layout) -> list:
-    from .payload import _fields
+    from .payload import field_slots
     return [{"name": name, "offset": offset, "element_bits": width,
              "elements": length or 1, "signed": bool(is_signed)}
-            for name, offset, width, length, is_signed in _fields(layout)]
+            for name, offset, width, length, is_signed in field_slots(layout)]
 
 
 def manifest(design: DesignConfig, unit_name: str, component) -> dict:

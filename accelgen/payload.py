@@ -10,7 +10,7 @@ from amaranth.hdl import Shape
 from amaranth.lib import data
 
 
-def _fields(layout: data.StructLayout):
+def field_slots(layout: data.StructLayout):
     """(name, offset, element width, element count, signed) for every field."""
     for name, field in layout:
         shape = field.shape
@@ -27,7 +27,7 @@ def pack(layout: data.StructLayout, beats: dict) -> list[int]:
     entry (an array for array fields) per beat; values are taken modulo their width."""
     count = len(next(iter(beats.values())))
     words = [0] * count
-    for name, offset, width, length, _ in _fields(layout):
+    for name, offset, width, length, _ in field_slots(layout):
         values = np.asarray(beats[name], dtype=np.int64).reshape(count, length or 1)
         mask = (1 << width) - 1
         for beat in range(count):
@@ -42,7 +42,7 @@ def unpack(layout: data.StructLayout, words: list[int]) -> dict:
     """The inverse of :func:`pack`: field name to an int64 array with one row per beat
     (array fields) or one entry per beat (plain fields), signed fields sign-extended."""
     out = {}
-    for name, offset, width, length, is_signed in _fields(layout):
+    for name, offset, width, length, is_signed in field_slots(layout):
         mask = (1 << width) - 1
         values = np.array([[(word >> (offset + lane * width)) & mask
                             for lane in range(length or 1)] for word in words],
