@@ -64,12 +64,6 @@ def _did_you_mean(key: str, allowed) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
-def _type_name(kind) -> str:
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return " | ".join(member.value for member in kind)
-    return {int: "an integer", bool: "true or false", str: "a string"}.get(kind, str(kind))
-
-
 def _convert(value, kind, field: str):
     """Check one YAML value against a dataclass field type (int, bool, str, Enum, X | None)."""
     if typing.get_origin(kind) in (typing.Union, types.UnionType):

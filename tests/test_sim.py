@@ -66,7 +66,7 @@ def test_a_broken_netlist_fails_and_names_seed_config_and_element(cli, in_tmp):
     assert "first mismatch at result beat" in log
 
 
-def test_sim_arguments_are_checked(cli, tmp_path):
+def test_sim_arguments_are_checked(cli, tmp_path, in_tmp):
     code, _, err = cli("sim", "--simulator", "modelsim")
     assert code == 2 and "allowed: verilator, icarus" in err
     code, _, err = cli("sim", "--unit", "nope")
@@ -77,3 +77,7 @@ def test_sim_arguments_are_checked(cli, tmp_path):
     other.write_text("module something(input a);\nendmodule\n")
     code, _, err = cli("sim", "--verilog", other)
     assert code == 2 and "has no module 'accelgen_default_gemm'" in err
+    broken = tmp_path / "broken.v"
+    broken.write_text("module accelgen_default_gemm(input clk);\n  assign = ;\nendmodule\n")
+    code, _, err = cli("sim", "--verilog", broken)
+    assert code == 2 and "does not build with verilator" in err

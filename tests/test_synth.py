@@ -59,19 +59,20 @@ def test_abc9_crash_is_recognized():
 
 def test_fallback_script_replaces_abc9():
     ecp5, ice40 = DEVICES["ecp5-85k"], DEVICES["ice40-up5k"]
-    script = yosys_script(ecp5, "m", "abc", [])
+    script = yosys_script(ecp5, "m", "u.v", "abc", [])
     assert "-run :map_luts" in script and "abc -lut 4" in script
     assert "-run map_cells:" in script
     assert "synth_ice40 -dsp -top accelgen_synth_harness -noabc" in yosys_script(
-        ice40, "m", "abc", [])
-    assert "abc -lut" not in yosys_script(ecp5, "m", "abc9", [])
+        ice40, "m", "u.v", "abc", [])
+    assert "abc -lut" not in yosys_script(ecp5, "m", "u.v", "abc9", [])
 
 
 def test_multipliers_beyond_the_dsp_count_go_to_luts():
-    config = load_config().units["gemm"]      # 16 multipliers
-    split = multiplier_split(DEVICES["ice40-up5k"], config)
+    multipliers = load_config().units["gemm"].multipliers
+    assert multipliers == 16
+    split = multiplier_split(DEVICES["ice40-up5k"], multipliers)
     assert split[-1] == "booth " + " ".join(f"*/accelgen_mul_{k}" for k in range(8, 16))
-    assert multiplier_split(DEVICES["ecp5-85k"], config) == []
+    assert multiplier_split(DEVICES["ecp5-85k"], multipliers) == []
 
 
 def test_harness_connects_every_port():
