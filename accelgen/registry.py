@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .systolic_config import SystolicConfig
+from .ternary_config import TernaryConfig
 
 
 @dataclass(frozen=True)
@@ -40,4 +41,7 @@ UNIT_KINDS = {
     "systolic": UnitKind("systolic", SystolicConfig, "accelgen.hw.systolic:systolic_array",
                          "accelgen.sim.systolic_bench:SystolicBench",
                          "accelgen.sim.systolic_reference", "docs/units/systolic.md"),
+    "ternary": UnitKind("ternary", TernaryConfig, "accelgen.hw.ternary:ternary_unit",
+                        "accelgen.sim.ternary_bench:TernaryBench",
+                        "accelgen.sim.ternary_reference", "docs/units/ternary.md"),
 }

@@ -72,9 +72,5 @@ def output_layouts(config: SystolicConfig) -> dict:
 
 def stream_signature(config: SystolicConfig) -> dict:
     """The component signature members: every stream of the unit."""
-    from amaranth.lib import stream
-    from amaranth.lib.wiring import In, Out
-    return ({name: In(stream.Signature(layout))
-             for name, layout in input_layouts(config).items()} |
-            {name: Out(stream.Signature(layout))
-             for name, layout in output_layouts(config).items()})
+    from .streams import stream_signature as signature
+    return signature(input_layouts(config), output_layouts(config))

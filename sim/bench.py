@@ -101,6 +101,11 @@ class Bench:
                         f"field {field}[{lane}]: got {got_values[lane]}, "
                         f"expected {expected_values[lane]}")
 
+    def timeout(self, jobs: list, results: int) -> int:
+        """Cycles to wait for ``results`` beats of ``jobs`` before calling it a hang."""
+        beats = sum(len(words) for stimulus, _ in jobs for words in stimulus.values())
+        return 200 + 20 * (beats + results)
+
     async def run(self, jobs: list, stall: float | None = None, timeout_cycles=None):
         """Send ``jobs`` back to back and check every result beat against the golden
         model. A job is (input beats per port, expected beats per output port)."""
@@ -112,8 +117,7 @@ class Bench:
                 self.drivers[port].send(words)
         for port in self.monitors:
             expected = [word for _, results in jobs for word in results[port]]
-            beats = sum(len(words) for stimulus, _ in jobs for words in stimulus.values())
-            limit = timeout_cycles or 200 + 20 * (beats + len(expected))
+            limit = timeout_cycles or self.timeout(jobs, len(expected))
             await self.wait_for(port, starts[port] + len(expected), limit)
             got = self.monitors[port].words[starts[port]:starts[port] + len(expected)]
             offset = 0

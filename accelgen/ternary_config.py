@@ -1,0 +1,139 @@
+"""Config of the MatMul-free ternary matrix-vector unit (``kind: ternary``)."""
+
+import enum
+import typing
+from dataclasses import dataclass
+
+from .config import UnitConfig
+from .errors import require
+from .numbers import ceil_log2, value_range
+
+
+class Packing(enum.Enum):
+    TWO_BIT = "2bit"     # one weight per 2 bits: 00 → 0, 01 → +1, 11 → −1 (10 → 0)
+    BASE3 = "base3"      # five weights per byte: Σ (w_i + 1)·3^i (243..255 → all 0)
+
+
+SCALE_BITS = 16          # both scales and their product: unsigned fixed point
+
+
+@dataclass(frozen=True)
+class TernaryConfig(UnitConfig):
+    kind: typing.ClassVar[str] = "ternary"
+
+    lanes_in: int = 4            # activations (matrix columns) per cycle
+    lanes_out: int = 4           # outputs (matrix rows) per cycle
+    max_rows: int = 64           # rows of the largest matrix (MLGRU: the hidden size)
+    max_cols: int = 64
+    activation_bits: int = 8
+    packing: Packing = Packing.TWO_BIT
+    double_buffer: bool = True   # load the next weights while the current ones compute
+    mlgru: bool = False          # the MLGRU token-mixer cell after the rescale
+    scale_fraction_bits: int = 8     # of the weight, activation and combined scales
+    output_bits: int = 24            # signed results, scale_fraction_bits fractional
+
+    def __post_init__(self):
+        for name in ("lanes_in", "lanes_out"):
+            value = getattr(self, name)
+            require(1 <= value <= 64, name, f"must be an integer 1..64, got {value}")
+        for name in ("max_rows", "max_cols"):
+            value = getattr(self, name)
+            require(1 <= value <= 4096, name, f"must be an integer 1..4096, got {value}")
+        require(4 <= self.activation_bits <= 8, "activation_bits",
+                f"must be an integer 4..8, got {self.activation_bits}")
+        require(0 <= self.scale_fraction_bits <= SCALE_BITS - 1, "scale_fraction_bits",
+                f"must be an integer 0..{SCALE_BITS - 1}, got {self.scale_fraction_bits}")
+        if self.mlgru:
+            # the σ table's constants need 5 fractional bits to be exact
+            require(self.scale_fraction_bits >= 5, "scale_fraction_bits",
+                    f"must be at least 5 with mlgru: true, got {self.scale_fraction_bits}")
+        low = self.scale_fraction_bits + 2
+        require(low <= self.output_bits <= 40, "output_bits",
+                f"must be an integer {low}..40 (sign, one integer bit and "
+                f"scale_fraction_bits), got {self.output_bits}")
+        words = self.bank_words * self.banks
+        require(words * self.word_bits <= 4 << 20, "max_rows",
+                f"weight memory of {words} x {self.word_bits} bits is over 4 Mbit; "
+                "lower max_rows, max_cols or the lanes")
+
+    # --- geometry -----------------------------------------------------------------
+    @property
+    def weights_per_word(self) -> int:
+        return self.lanes_in * self.lanes_out
+
+    @property
+    def word_bits(self) -> int:
+        """Bits of one packed weight word: lanes_out x lanes_in weights, row-major."""
+        if self.packing is Packing.TWO_BIT:
+            return 2 * self.weights_per_word
+        return 8 * self.base3_bytes
+
+    @property
+    def base3_bytes(self) -> int:
+        return -(-self.weights_per_word // 5)
+
+    @property
+    def max_chunks(self) -> int:
+        """Activation beats of the longest vector."""
+        return -(-self.max_cols // self.lanes_in)
+
+    @property
+    def max_hidden_blocks(self) -> int:
+        return -(-self.max_rows // self.lanes_out)
+
+    @property
+    def projections(self) -> int:
+        """Row blocks per hidden block: W_f, W_c and W_g with the MLGRU, else one."""
+        return 3 if self.mlgru else 1
+
+    @property
+    def bank_words(self) -> int:
+        return self.max_hidden_blocks * self.projections * self.max_chunks
+
+    @property
+    def banks(self) -> int:
+        return 2 if self.double_buffer else 1
+
+    # --- arithmetic ---------------------------------------------------------------
+    @property
+    def activation_range(self) -> tuple[int, int]:
+        return value_range(self.activation_bits, True)
+
+    @property
+    def sum_bits(self) -> int:
+        """Exact width of a row's integer sum: |Σ t·x| <= max_cols · 2^(bits-1)."""
+        return (self.max_cols << (self.activation_bits - 1)).bit_length() + 1
+
+    @property
+    def output_range(self) -> tuple[int, int]:
+        return value_range(self.output_bits, True)
+
+    @property
+    def multipliers(self) -> int:
+        """Multipliers in the unit (none in the matrix datapath): the scale product,
+        one rescale per output lane, and three per lane in the MLGRU cell."""
+        return 1 + self.lanes_out * (4 if self.mlgru else 1)
+
+    # --- timing -------------------------------------------------------------------
+    @property
+    def tree_stages(self) -> int:
+        """Registered stages of the adder tree (two adder levels each)."""
+        return -(-ceil_log2(self.lanes_in + 1) // 2)
+
+    @property
+    def latency(self) -> int:
+        """Cycles from the beat of a one-beat vector (cols <= lanes_in) to its first
+        result beat, on an idle unit with its weights loaded: issue, read, decode, tree,
+        accumulate, rescale (3), FIFO (2); the MLGRU cell adds the W_c and W_g words
+        and its 6 stages."""
+        return 9 + self.tree_stages + (8 if self.mlgru else 0)
+
+    @property
+    def result_fifo_depth(self) -> int:
+        return self.latency + 4
+
+    @property
+    def throughput(self) -> str:
+        return (f"one packed weight word ({self.lanes_out}x{self.lanes_in} ternary MACs) "
+                "per cycle; a vector of C activation beats takes ceil(rows/lanes_out)*C "
+                "cycles" + (" x 3 (W_f, W_c, W_g)" if self.mlgru else ""))

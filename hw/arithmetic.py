@@ -1,0 +1,40 @@
+"""Arithmetic helpers of the ternary unit: fixed-point rounding and saturation, and
+multiplication and division by constants without multiplier cells."""
+
+from amaranth.hdl import Const, Mux, signed
+
+
+def round_shift(value, shift: int):
+    """value / 2^shift rounded half up: one add and an arithmetic shift (golden:
+    golden.ternary.round_shift)."""
+    if shift == 0:
+        return value
+    return (value + (1 << (shift - 1))) >> shift
+
+
+def saturate(value, bits: int):
+    """``value`` clipped to a signed ``bits``-wide range."""
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return Mux(value > high, Const(high, signed(bits)),
+               Mux(value < low, Const(low, signed(bits)), value[:bits].as_signed()))
+
+
+def multiply_by_constant(value, constant: int):
+    """value · constant as shifts and adds: no multiplier cell for synthesis to map."""
+    terms = [value << bit for bit in range(constant.bit_length()) if constant >> bit & 1]
+    return sum(terms[1:], terms[0]) if terms else 0
+
+
+def ceil_divide(value, divisor: int, max_value: int):
+    """ceil(value / divisor) for 0 <= value <= max_value, as a multiplication by a
+    constant reciprocal (shifts and adds) and a shift, exact over that whole range."""
+    n = value + (divisor - 1)
+    top = max_value + divisor - 1
+    if divisor & (divisor - 1) == 0:
+        return n >> (divisor.bit_length() - 1)
+    shift = top.bit_length() + divisor.bit_length()
+    while True:
+        reciprocal = -(-(1 << shift) // divisor)
+        if all(k * reciprocal >> shift == k // divisor for k in range(top + 1)):
+            return multiply_by_constant(n, reciprocal) >> shift
+        shift += 1

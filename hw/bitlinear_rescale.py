@@ -1,0 +1,54 @@
+"""BitLinear output stage: integer row sums times the weight scale and the activation
+scale, in fixed point. The only multipliers of the ternary unit outside its MLGRU cell."""
+
+from amaranth.hdl import Module, Mux, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from accelgen.ternary_config import SCALE_BITS, TernaryConfig
+
+from .arithmetic import round_shift, saturate
+from .pipeline import data_register
+
+LATENCY = 3
+
+
+class BitLinearRescale(wiring.Component):
+    """y[o] = sat(sums[o] · c), c = sat16(round(weight_scale · activation_scale / 2^F)).
+
+    Lanes ``o >= rows_valid`` (padding rows of a matrix) give 0. One multiplier forms c,
+    one per lane forms the product; results leave ``LATENCY`` cycles after the inputs
+    (golden: golden.ternary.combined_scale and rescale).
+
+    Parameters
+    ----------
+    config : TernaryConfig
+    """
+
+    def __init__(self, config: TernaryConfig):
+        self._config = config
+        super().__init__({
+            "sums": In(data.ArrayLayout(signed(config.sum_bits), config.lanes_out)),
+            "rows_valid": In(range(config.lanes_out + 1)),
+            "weight_scale": In(unsigned(SCALE_BITS)),
+            "activation_scale": In(unsigned(SCALE_BITS)),
+            "y": Out(data.ArrayLayout(signed(config.output_bits), config.lanes_out)),
+        })
+
+    def elaborate(self, platform):
+        config = self._config
+        m = Module()
+        fraction = config.scale_fraction_bits
+        limit = (1 << SCALE_BITS) - 1
+        scale = data_register(unsigned(SCALE_BITS), "scale")
+        exact = round_shift(self.weight_scale * self.activation_scale, fraction)
+        m.d.sync += scale.eq(Mux(exact > limit, limit, exact))
+        for lane in range(config.lanes_out):
+            held = data_register(signed(config.sum_bits), f"sum{lane}")
+            m.d.sync += held.eq(Mux(lane < self.rows_valid, self.sums[lane], 0))
+            product = data_register(signed(config.sum_bits + SCALE_BITS + 1), f"product{lane}")
+            m.d.sync += product.eq(held * scale)
+            y = data_register(signed(config.output_bits), f"y{lane}")
+            m.d.sync += y.eq(saturate(product, config.output_bits))
+            m.d.comb += self.y[lane].eq(y)
+        return m

@@ -1,0 +1,287 @@
+"""MatMul-free ternary matrix-vector unit: packed ternary weights in block RAM, adder
+trees instead of multipliers, the BitLinear rescale and (optionally) the MLGRU cell."""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+
+from accelgen.golden.ternary import base3_byte
+from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
+
+from . import bitlinear_rescale, mlgru_cell
+from .arithmetic import ceil_divide, multiply_by_constant
+from .bitlinear_rescale import BitLinearRescale
+from .credit_fifo import result_fifo
+from .mlgru_cell import MLGRUCell
+from .pipeline import data_register, taps
+from .streams import stream_signature
+from .ternary_dot import TernaryDotProducts
+from .ternary_layouts import input_layouts, output_layouts, result_layout
+
+
+def _base3_table() -> list[int]:
+    """Byte → its five weights in the two-bit form (bit 2j: non-zero, 2j+1: negative)."""
+    table = []
+    for code in range(256):
+        bits = 0
+        for place, trit in enumerate(base3_byte(code)):
+            bits |= (trit != 0) << (2 * place) | (trit < 0) << (2 * place + 1)
+        table.append(bits)
+    return table
+
+
+def _pick(select, values: list):
+    """values[select] for one or two banks (a Mux: see weight_stationary.py on Array)."""
+    if len(values) == 1:
+        return values[0]
+    if isinstance(values[0], data.View):
+        return data.View(values[0].shape(), Mux(select, values[1].as_value(),
+                                                values[0].as_value()))
+    return Mux(select, values[1], values[0])
+
+
+class TernaryUnit(wiring.Component):
+    """y = T·x with ternary T held on chip, for a stream of vectors: decode-style GEMV.
+
+    A job is one weight load on ``weights`` (the packed words of T in address order, row
+    block then column chunk; the first beat gives rows, cols and the weight scale;
+    ``last`` ends it) followed by vectors on ``activations`` (ceil(cols/lanes_in) beats
+    each, ``last`` on the final beat; the first beat gives the activation scale, and
+    ``final`` says the job ends with this vector). Each vector gives ceil(rows/lanes_out)
+    ``result`` beats, ``last`` on the final one; with the MLGRU cell, rows is the hidden
+    size and each beat is o for one hidden block. With ``double_buffer`` the next load
+    fills the other weight bank while the current job computes.
+
+    Parameters
+    ----------
+    config : TernaryConfig
+    """
+
+    def __init__(self, config: TernaryConfig):
+        self._config = config
+        super().__init__(stream_signature(input_layouts(config), output_layouts(config)))
+
+    def elaborate(self, platform):
+        config = self._config
+        m = Module()
+        li, lo, banks = config.lanes_in, config.lanes_out, config.banks
+        bank_words, max_chunks = config.bank_words, config.max_chunks
+
+        fifo = result_fifo(m, self.result, result_layout(config),
+                           depth=config.result_fifo_depth, max_reserve=1)
+
+        # --- weight memory: packed words, one bank per job in flight ------------------
+        m.submodules.weight_memory = weight_memory = Memory(
+            shape=unsigned(config.word_bits), depth=banks * bank_words, init=[])
+        weight_write, weight_read = weight_memory.write_port(), weight_memory.read_port()
+
+        # per bank: the shape of its matrix, as the engine's counters need it
+        bank_layout = data.StructLayout({
+            "chunks_last": range(max_chunks), "blocks_last": range(config.max_hidden_blocks),
+            "cols_in_last_chunk": range(li + 1), "rows_in_last_block": range(lo + 1),
+            "scale": unsigned(SCALE_BITS)})
+        bank = [Signal(bank_layout, name=f"bank{index}") for index in range(banks)]
+        weights_full = [Signal(name=f"weights_full{index}") for index in range(banks)]
+
+        load_bank = Signal(range(banks))
+        load_address = Signal(range(bank_words + 1))
+        in_load = Signal()
+        beat = self.weights.payload
+        loading = self.weights.valid & self.weights.ready
+        with m.If(loading):
+            m.d.sync += in_load.eq(~beat.last)
+            with m.If(load_address != bank_words):
+                m.d.sync += load_address.eq(load_address + 1)
+            with m.If(beat.last):
+                m.d.sync += load_address.eq(0)
+                if banks == 2:
+                    m.d.sync += load_bank.eq(~load_bank)
+        # The word is written one cycle later, from registers; the bank turns full then.
+        write = Signal(data.StructLayout({"valid": 1, "last": 1, "bank": range(banks),
+                                          "address": range(banks * bank_words)}))
+        write_data = data_register(unsigned(config.word_bits), "write_data")
+        m.d.sync += [write.valid.eq(loading & (load_address != bank_words)),
+                     write.last.eq(loading & beat.last), write.bank.eq(load_bank),
+                     write.address.eq(load_address + Mux(load_bank, bank_words, 0)),
+                     write_data.eq(beat.data)]
+        m.d.comb += [weight_write.en.eq(write.valid), weight_write.addr.eq(write.address),
+                     weight_write.data.eq(write_data)]
+        finishing = write.last & (write.bank == load_bank)
+        m.d.comb += self.weights.ready.eq(~_pick(load_bank, weights_full) & ~finishing)
+
+        # The header (first beat) is clamped and divided into chunks and blocks in the
+        # next cycle, long before the engine may use the bank.
+        header = Signal(data.StructLayout({"valid": 1, "bank": range(banks),
+                                           "rows": beat.rows.shape(), "cols": beat.cols.shape(),
+                                           "scale": unsigned(SCALE_BITS)}))
+        m.d.sync += [header.valid.eq(loading & ~in_load), header.bank.eq(load_bank),
+                     header.rows.eq(beat.rows), header.cols.eq(beat.cols),
+                     header.scale.eq(beat.scale)]
+        rows = Mux(header.rows > config.max_rows, config.max_rows,
+                   Mux(header.rows == 0, 1, header.rows))
+        cols = Mux(header.cols > config.max_cols, config.max_cols,
+                   Mux(header.cols == 0, 1, header.cols))
+        chunk_count = ceil_divide(cols, li, config.max_cols)
+        block_count = ceil_divide(rows, lo, config.max_rows)
+        for index in range(banks):
+            with m.If(header.valid & (header.bank == index)):
+                m.d.sync += [
+                    bank[index].chunks_last.eq(chunk_count - 1),
+                    bank[index].blocks_last.eq(block_count - 1),
+                    bank[index].cols_in_last_chunk.eq(
+                        cols + li - multiply_by_constant(chunk_count, li)),
+                    bank[index].rows_in_last_block.eq(
+                        rows + lo - multiply_by_constant(block_count, lo)),
+                    bank[index].scale.eq(header.scale),
+                ]
+
+        # --- activation buffer: two vectors, one filling while the other is used ------
+        m.submodules.activation_buffer = activation_buffer = Memory(
+            shape=unsigned(li * config.activation_bits), depth=2 * max_chunks, init=[])
+        activation_write = activation_buffer.write_port()
+        activation_read = activation_buffer.read_port()
+        vector_layout = data.StructLayout({"scale": unsigned(SCALE_BITS), "start": 1,
+                                           "final": 1})
+        vector = [Signal(vector_layout, name=f"vector{index}") for index in range(2)]
+        vector_full = [Signal(name=f"vector_full{index}") for index in range(2)]
+        fill_slot = Signal()
+        fill_address = Signal(range(max_chunks + 1))
+        in_vector = Signal()
+        chunk = self.activations.payload
+        filling = self.activations.valid & self.activations.ready
+        m.d.comb += [
+            self.activations.ready.eq(~_pick(fill_slot, vector_full)),
+            activation_write.en.eq(filling & (fill_address != max_chunks)),
+            activation_write.addr.eq(fill_address + Mux(fill_slot, max_chunks, 0)),
+            activation_write.data.eq(chunk.x),
+        ]
+        with m.If(filling):
+            m.d.sync += in_vector.eq(~chunk.last)
+            with m.If(fill_address != max_chunks):
+                m.d.sync += fill_address.eq(fill_address + 1)
+            for index in range(2):
+                with m.If(~in_vector & (fill_slot == index)):
+                    m.d.sync += [vector[index].scale.eq(chunk.scale),
+                                 vector[index].start.eq(chunk.start),
+                                 vector[index].final.eq(chunk.final)]
+                with m.If(chunk.last & (fill_slot == index)):
+                    m.d.sync += vector_full[index].eq(1)
+            with m.If(chunk.last):
+                m.d.sync += [fill_address.eq(0), fill_slot.eq(~fill_slot)]
+
+        # --- the engine: one weight word and one activation chunk per cycle ------------
+        compute_bank = Signal(range(banks))
+        use_slot = Signal()
+        active = _pick(compute_bank, bank)
+        current = _pick(use_slot, vector)
+        chunk_index = Signal(range(max_chunks))
+        phase = Signal(range(config.projections))
+        block = Signal(range(config.max_hidden_blocks))
+        address = Signal(range(bank_words))
+
+        issue = Signal()
+        m.d.comb += issue.eq(_pick(compute_bank, weights_full) & _pick(use_slot, vector_full) &
+                             fifo.can_reserve)
+        chunk_last = chunk_index == active.chunks_last
+        phase_last = phase == config.projections - 1
+        block_last = block == active.blocks_last
+        vector_end = chunk_last & phase_last & block_last
+        m.d.comb += fifo.reserve.eq(issue & chunk_last & phase_last)
+        with m.If(issue):
+            m.d.sync += [chunk_index.eq(chunk_index + 1), address.eq(address + 1)]
+            with m.If(chunk_last):
+                m.d.sync += [chunk_index.eq(0), phase.eq(phase + 1)]
+                with m.If(phase_last):
+                    m.d.sync += [phase.eq(0), block.eq(block + 1)]
+                    with m.If(block_last):
+                        m.d.sync += [block.eq(0), address.eq(0), use_slot.eq(~use_slot)]
+                        with m.If(current.final):
+                            if banks == 2:
+                                m.d.sync += compute_bank.eq(~compute_bank)
+        for index in range(2):
+            with m.If(issue & vector_end & (use_slot == index)):
+                m.d.sync += vector_full[index].eq(0)
+        for index in range(banks):
+            with m.If(issue & vector_end & current.final & (compute_bank == index)):
+                m.d.sync += weights_full[index].eq(0)
+            with m.If(write.last & (write.bank == index)):
+                m.d.sync += weights_full[index].eq(1)
+        m.d.comb += [
+            weight_read.addr.eq(address + Mux(compute_bank, bank_words, 0)),
+            activation_read.addr.eq(chunk_index + Mux(use_slot, max_chunks, 0)),
+        ]
+
+        # What travels beside the data, one register per pipeline stage.
+        flags = Signal(data.StructLayout({
+            "valid": 1, "first": 1, "result": 1, "last": 1, "phase": range(3),
+            "block": range(config.max_hidden_blocks), "start": 1,
+            "cols_valid": range(li + 1), "rows_valid": range(lo + 1),
+            "weight_scale": unsigned(SCALE_BITS), "activation_scale": unsigned(SCALE_BITS)}))
+        m.d.comb += [
+            flags.valid.eq(issue), flags.first.eq(chunk_index == 0),
+            flags.result.eq(chunk_last), flags.last.eq(vector_end), flags.phase.eq(phase),
+            flags.block.eq(block), flags.start.eq(current.start),
+            flags.cols_valid.eq(Mux(chunk_last, active.cols_in_last_chunk, li)),
+            flags.rows_valid.eq(Mux(block_last, active.rows_in_last_block, lo)),
+            flags.weight_scale.eq(active.scale), flags.activation_scale.eq(current.scale),
+        ]
+        tree = config.tree_stages
+        accumulate_stage = 2 + tree
+        rescale_stage = accumulate_stage + 1
+        done_stage = rescale_stage + bitlinear_rescale.LATENCY
+        stage = taps(m, flags, done_stage, name="flags")
+
+        # Stage 1: the read word is unpacked to two bits per weight, and activation
+        # lanes past the matrix's columns are zeroed; stage 2 holds both.
+        word = weight_read.data
+        if config.packing is Packing.BASE3:
+            pieces = []
+            for byte in range(config.base3_bytes):
+                rom = Memory(shape=unsigned(10), depth=256, init=_base3_table())
+                m.submodules[f"base3_{byte}"] = rom
+                port = rom.read_port(domain="comb")
+                m.d.comb += port.addr.eq(word[8 * byte:8 * byte + 8])
+                pieces.append(port.data)
+            word = Cat(*pieces)[:2 * config.weights_per_word]
+        m.submodules.dot = dot = TernaryDotProducts(config)
+        weights = data_register(unsigned(2 * config.weights_per_word), "trits")
+        x_in = data.View(dot.x.shape(), activation_read.data)
+        x = Signal(dot.x.shape(), name="x", reset_less=True)
+        m.d.sync += weights.eq(word)
+        for lane in range(li):
+            m.d.sync += x[lane].eq(Mux(lane < stage[1].cols_valid, x_in[lane], 0))
+        m.d.comb += [dot.nonzero.eq(Cat(*(weights[2 * k] for k in range(config.weights_per_word)))),
+                     dot.negative.eq(Cat(*(weights[2 * k + 1]
+                                           for k in range(config.weights_per_word)))),
+                     dot.x.eq(x)]
+
+        # Accumulate chunk sums into row sums (adds only).
+        m.submodules.rescale = rescale = BitLinearRescale(config)
+        at_sum = stage[accumulate_stage]
+        for row in range(lo):
+            total = data_register(rescale.sums[row].shape(), f"row_sum{row}")
+            with m.If(at_sum.valid):
+                m.d.sync += total.eq(Mux(at_sum.first, 0, total) + dot.sums[row])
+            m.d.comb += rescale.sums[row].eq(total)
+        at_rescale = stage[rescale_stage]
+        m.d.comb += [rescale.rows_valid.eq(at_rescale.rows_valid),
+                     rescale.weight_scale.eq(at_rescale.weight_scale),
+                     rescale.activation_scale.eq(at_rescale.activation_scale)]
+
+        done = stage[done_stage]
+        if not config.mlgru:
+            m.d.comb += [fifo.w_en.eq(done.valid & done.result),
+                         fifo.w_data.y.eq(rescale.y), fifo.w_data.last.eq(done.last)]
+            return m
+        m.submodules.cell = cell = MLGRUCell(config)
+        m.d.comb += [cell.valid.eq(done.valid & done.result), cell.phase.eq(done.phase),
+                     cell.z.eq(rescale.y), cell.block.eq(done.block),
+                     cell.start.eq(done.start), cell.last.eq(done.last),
+                     cell.rows_valid.eq(done.rows_valid),
+                     fifo.w_en.eq(cell.o_valid), fifo.w_data.y.eq(cell.o),
+                     fifo.w_data.last.eq(cell.o_last)]
+        return m
+
+
+def ternary_unit(config: TernaryConfig) -> TernaryUnit:
+    return TernaryUnit(config)

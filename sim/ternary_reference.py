@@ -1,0 +1,119 @@
+"""The ternary unit at the level of stream beats: payload words in, payload words out,
+through golden.ternary. The board self-test and the bench share it."""
+
+import numpy as np
+
+from accelgen.golden.ternary import (chunks, clamp_shape, combined_scale, mlgru_fixed,
+                                     rescale, words_matrices)
+from accelgen.hw.ternary_layouts import (activation_layout, input_layouts, output_layouts,
+                                         result_layout, weight_layout)
+from accelgen.payload import pack, unpack
+
+__all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frames"]
+
+
+def _frames(last) -> list[slice]:
+    frames, start = [], 0
+    for beat, is_last in enumerate(last):
+        if is_last:
+            frames.append(slice(start, beat + 1))
+            start = beat + 1
+    return frames
+
+
+class ReferenceUnit:
+    """The unit's state between vectors: the loads not yet used up, and the MLGRU's
+    hidden state (zero until written, as after a reset)."""
+
+    def __init__(self, config):
+        self.config = config
+        blocks = config.max_hidden_blocks
+        self.state = np.zeros((blocks, config.lanes_out), dtype=np.int64)
+        self.written = np.zeros(blocks, dtype=bool)
+
+    def vector(self, load, beats) -> list[int]:
+        """Result words of one vector: ``load`` = (rows, cols, scale, words),
+        ``beats`` = that vector's activation beats, unpacked."""
+        config = self.config
+        rows, cols, weight_scale, words = load
+        count = chunks(config, cols)
+        if len(beats["x"]) < count:
+            raise ValueError(f"a vector of {cols} columns needs {count} beats, "
+                             f"got {len(beats['x'])}")
+        x = beats["x"][:count].reshape(-1)
+        x[cols:] = 0
+        c = combined_scale(config, weight_scale, int(beats["scale"][0]))
+        blocks = -(-rows // config.lanes_out)
+        padded = blocks * config.lanes_out
+        outputs = []
+        for matrix in words_matrices(config, words, rows, cols):
+            y = np.zeros(padded, dtype=np.int64)
+            y[:rows] = rescale(config, matrix @ x, c)
+            outputs.append(y.reshape(blocks, config.lanes_out))
+        if config.mlgru:
+            outputs = self._mlgru(outputs, bool(beats["start"][0]), rows)
+        y = outputs[0]
+        return pack(result_layout(config), {"y": y, "last": np.arange(blocks) == blocks - 1})
+
+    def _mlgru(self, pre: list, start: bool, hidden: int) -> list:
+        blocks = pre[0].shape[0]
+        h_prev = np.where((self.written[:blocks] & ~start)[:, None], self.state[:blocks], 0)
+        h, o = mlgru_fixed(self.config, *pre, h_prev)
+        self.state[:blocks], self.written[:blocks] = h, True
+        o = o.reshape(-1)
+        o[hidden:] = 0
+        return [o.reshape(blocks, self.config.lanes_out)]
+
+
+def reference_beats(config, stimulus: dict) -> dict:
+    """The result words the unit returns for the given input words, from reset.
+
+    A job's vectors use the oldest load not yet ended by a ``final`` vector; vectors
+    without a load to use give no results (the unit waits for one)."""
+    weights = unpack(weight_layout(config), stimulus["weights"])
+    loads = []
+    for frame in _frames(weights["last"]):
+        first = frame.start
+        rows, cols = clamp_shape(config, int(weights["rows"][first]),
+                                 int(weights["cols"][first]))
+        words = [int(word) for word in weights["data"][frame][:config.bank_words]]
+        loads.append((rows, cols, int(weights["scale"][first]), words))
+    vectors = unpack(activation_layout(config), stimulus["activations"])
+    unit, out, load = ReferenceUnit(config), [], 0
+    for frame in _frames(vectors["last"]):
+        if load == len(loads):
+            break
+        beats = {name: values[frame] for name, values in vectors.items()}
+        beats["x"] = beats["x"][:config.max_chunks].copy()
+        out += unit.vector(loads[load], beats)
+        load += bool(beats["final"][0])
+    return {"result": out}
+
+
+def selftest_frames(config, loads: int = 3, vectors: int = 8) -> dict:
+    """Beats per frame and frames of each input stream in the board self-test: loads as
+    long as a bank (so any shape in a header finds its words) and vectors of the most
+    chunks (the unit ignores beats past a vector's columns)."""
+    return {"weights": (config.bank_words, loads), "activations": (config.max_chunks, vectors)}
+
+
+def load_words(config, matrices: list, scale: int, rows: int | None = None) -> list[int]:
+    """The weight beats of one load of ``matrices`` (see golden.ternary.matrix_words)."""
+    from accelgen.golden.ternary import matrix_words
+    words = matrix_words(config, matrices)
+    shape_rows, cols = matrices[0].shape
+    count = len(words)
+    return pack(weight_layout(config), {
+        "data": words, "rows": [rows or shape_rows] * count, "cols": [cols] * count,
+        "scale": [scale] * count, "last": np.arange(count) == count - 1})
+
+
+def vector_words(config, x: np.ndarray, scale: int, start: bool, final: bool) -> list[int]:
+    """The activation beats of one vector x (zero-padded to whole chunks)."""
+    count = chunks(config, len(x))
+    padded = np.zeros(count * config.lanes_in, dtype=np.int64)
+    padded[:len(x)] = x
+    first = np.arange(count) == 0
+    return pack(activation_layout(config), {
+        "x": padded.reshape(count, config.lanes_in), "scale": [scale] * count,
+        "start": first & start, "final": first & final, "last": np.arange(count) == count - 1})
