@@ -63,6 +63,12 @@ class SystolicConfig(UnitConfig):
         return self.rows * self.cols
 
     @property
+    def multiplier_bits(self) -> tuple[int, int]:
+        """Signed operand widths of the widest multiplier."""
+        extra = 0 if self.signed else 1
+        return self.activation_bits + extra, self.weight_bits + extra
+
+    @property
     def accumulator_width(self) -> int:
         """Bits of every accumulator and result element; results wrap modulo 2^this."""
         if self.accumulator_bits is not None:

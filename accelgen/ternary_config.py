@@ -114,6 +114,12 @@ class TernaryConfig(UnitConfig):
         one rescale per output lane, and three per lane in the MLGRU cell."""
         return 1 + self.lanes_out * (4 if self.mlgru else 1)
 
+    @property
+    def multiplier_bits(self) -> tuple[int, int]:
+        """Signed operand widths of the widest multiplier: a row sum times the exact
+        32-bit product of the two scales."""
+        return self.sum_bits, 2 * SCALE_BITS + 1
+
     # --- timing -------------------------------------------------------------------
     @property
     def tree_stages(self) -> int:

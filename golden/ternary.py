@@ -6,6 +6,8 @@ import numpy as np
 
 from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
+from accelgen.errors import AccelgenError
+
 from .integers import check_range
 
 # --- quantizers (BitNet b1.58 / MatMul-free LM) --------------------------------------
@@ -154,9 +156,10 @@ def words_matrices(config: TernaryConfig, words: list[int], rows: int,
 
 def matvec(config: TernaryConfig, trits: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Σ_j T[r, j]·x[j], exactly: the sums the adder trees produce."""
-    trits = check_range(trits, 2, True, "ternary weights")
-    if trits.size and trits.min() < -1:
-        raise ValueError("ternary weights must be -1, 0 or +1")
+    trits = np.asarray(trits)
+    if trits.size and (trits.min() < -1 or trits.max() > 1):
+        raise AccelgenError(f"ternary weights: must be -1, 0 or +1, got "
+                            f"{trits.min()}..{trits.max()}")
     x = check_range(x, config.activation_bits, True, "activations")
     return trits @ x
 
@@ -169,18 +172,26 @@ def round_shift(values, shift: int):
     return (values + (1 << (shift - 1))) >> shift
 
 
-def combined_scale(config: TernaryConfig, weight_scale: int, activation_scale: int) -> int:
-    """c = ws·as / 2^F, rounded half up, saturated to 16 bits: the same fixed point as
-    its factors (F = scale_fraction_bits)."""
-    c = int(round_shift(weight_scale * activation_scale, config.scale_fraction_bits))
-    return min(c, (1 << SCALE_BITS) - 1)
+def combined_scale(weight_scale: int, activation_scale: int) -> int:
+    """c = ws·as, exact: 2F fractional bits in 2 x 16 bits (a scale rounded to 16 bits
+    would lose most of its precision when both scales are small, as they are in LLMs)."""
+    return weight_scale * activation_scale
 
 
 def rescale(config: TernaryConfig, sums: np.ndarray, c: int) -> np.ndarray:
-    """y = sat(sum · c): F fractional bits, saturated to output_bits (no rounding: the
-    product is exact)."""
+    """y = sat(round(sum · c / 2^F)): F fractional bits, rounded half up once, saturated
+    to output_bits."""
     low, high = config.output_range
-    return np.clip(np.asarray(sums, dtype=np.int64) * c, low, high)
+    exact = np.asarray(sums, dtype=object) * c     # up to 21 + 32 bits: past int64's
+    rounded = round_shift_exact(exact, config.scale_fraction_bits)
+    return np.clip(rounded, low, high).astype(np.int64)
+
+
+def round_shift_exact(values, shift: int):
+    """:func:`round_shift` on Python integers, for products wider than 64 bits."""
+    if shift == 0:
+        return values
+    return (values + (1 << (shift - 1))) >> shift
 
 
 def bitlinear_float(weights: np.ndarray, x: np.ndarray, bits: int = 8) -> np.ndarray:

@@ -14,11 +14,11 @@ LATENCY = 3
 
 
 class BitLinearRescale(wiring.Component):
-    """y[o] = sat(sums[o] · c), c = sat16(round(weight_scale · activation_scale / 2^F)).
+    """y[o] = sat(round(sums[o] · c / 2^F)), c = weight_scale · activation_scale exactly.
 
     Lanes ``o >= rows_valid`` (padding rows of a matrix) give 0. One multiplier forms c,
-    one per lane forms the product; results leave ``LATENCY`` cycles after the inputs
-    (golden: golden.ternary.combined_scale and rescale).
+    one per lane forms the product, rounded half up once; results leave ``LATENCY``
+    cycles after the inputs (golden: golden.ternary.combined_scale and rescale).
 
     Parameters
     ----------
@@ -38,17 +38,16 @@ class BitLinearRescale(wiring.Component):
     def elaborate(self, platform):
         config = self._config
         m = Module()
-        fraction = config.scale_fraction_bits
-        limit = (1 << SCALE_BITS) - 1
-        scale = data_register(unsigned(SCALE_BITS), "scale")
-        exact = round_shift(self.weight_scale * self.activation_scale, fraction)
-        m.d.sync += scale.eq(Mux(exact > limit, limit, exact))
+        scale = data_register(unsigned(2 * SCALE_BITS), "scale")
+        m.d.sync += scale.eq(self.weight_scale * self.activation_scale)
         for lane in range(config.lanes_out):
             held = data_register(signed(config.sum_bits), f"sum{lane}")
             m.d.sync += held.eq(Mux(lane < self.rows_valid, self.sums[lane], 0))
-            product = data_register(signed(config.sum_bits + SCALE_BITS + 1), f"product{lane}")
+            product = data_register(signed(config.sum_bits + 2 * SCALE_BITS),
+                                    f"product{lane}")
             m.d.sync += product.eq(held * scale)
             y = data_register(signed(config.output_bits), f"y{lane}")
-            m.d.sync += y.eq(saturate(product, config.output_bits))
+            m.d.sync += y.eq(saturate(round_shift(product, config.scale_fraction_bits),
+                                      config.output_bits))
             m.d.comb += self.y[lane].eq(y)
         return m

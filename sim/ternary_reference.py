@@ -42,7 +42,7 @@ class ReferenceUnit:
                              f"got {len(beats['x'])}")
         x = beats["x"][:count].reshape(-1)
         x[cols:] = 0
-        c = combined_scale(config, weight_scale, int(beats["scale"][0]))
+        c = combined_scale(weight_scale, int(beats["scale"][0]))
         blocks = -(-rows // config.lanes_out)
         padded = blocks * config.lanes_out
         outputs = []

@@ -16,7 +16,13 @@ class Device:
     ff_prefix: str
     dsp_cell: str
     dsp_count: int
+    dsp_width: int              # signed operand bits of one DSP multiplier
     bram_cells: tuple
+
+    def dsp_cells(self, multiplier_bits: tuple[int, int]) -> int:
+        """DSP cells yosys spends on one multiplier of these signed operand widths."""
+        a, b = multiplier_bits
+        return -(-a // self.dsp_width) * -(-b // self.dsp_width)
 
     @property
     def synth_command(self) -> str:
@@ -33,11 +39,11 @@ class Device:
 
 
 _ICE40 = dict(family="ice40", target_mhz=100, lut_cells={"SB_LUT4": 1}, ff_prefix="SB_DFF",
-              dsp_cell="SB_MAC16", bram_cells=("SB_RAM40_4K", "SB_SPRAM256KA"))
+              dsp_cell="SB_MAC16", dsp_width=16, bram_cells=("SB_RAM40_4K", "SB_SPRAM256KA"))
 # a CCU2C carry cell holds two LUT4s; a TRELLIS_DPR16X4 LUT RAM takes a slice's LUTs
 _ECP5 = dict(family="ecp5", target_mhz=200, lut_cells={"LUT4": 1, "CCU2C": 2,
                                                        "TRELLIS_DPR16X4": 4},
-             ff_prefix="TRELLIS_FF", dsp_cell="MULT18X18D", bram_cells=("DP16KD",))
+             ff_prefix="TRELLIS_FF", dsp_cell="MULT18X18D", dsp_width=18, bram_cells=("DP16KD",))
 
 DEVICES = {
     "ice40-up5k": Device("ice40-up5k", nextpnr_args=("--up5k", "--package", "sg48"),

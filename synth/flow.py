@@ -35,19 +35,22 @@ def needs_fallback(log: str) -> bool:
     return ABC9_CRASH in log
 
 
-def soft_multipliers(device: Device, multipliers: int) -> int:
-    """How many of a design's multipliers do not get a DSP cell of their own."""
-    return max(0, multipliers - device.dsp_count)
+def soft_multipliers(device: Device, multipliers: int,
+                     bits: tuple[int, int] = (8, 8)) -> int:
+    """How many of a design's multipliers (the widest of ``bits``) find no DSP cells."""
+    return max(0, multipliers - device.dsp_count // device.dsp_cells(bits))
 
 
-def multiplier_split(device: Device, multipliers: int) -> list[str]:
-    """Yosys commands (after reading the design) that leave one multiplier per DSP cell
-    for DSP inference and turn the rest into Booth multipliers in LUTs: yosys would
-    otherwise ask for a DSP for every one of them and overflow the device."""
-    if not soft_multipliers(device, multipliers):
+def multiplier_split(device: Device, multipliers: int,
+                     bits: tuple[int, int] = (8, 8)) -> list[str]:
+    """Yosys commands (after reading the design) that leave as many multipliers as the
+    DSP cells hold for DSP inference and turn the rest into Booth multipliers in LUTs:
+    yosys would otherwise ask for DSPs for every one of them and overflow the device."""
+    soft = soft_multipliers(device, multipliers, bits)
+    if not soft:
         return []
     names = " ".join(f"*/accelgen_mul_{index}"
-                     for index in range(device.dsp_count, multipliers))
+                     for index in range(multipliers - soft, multipliers))
     return ["proc", "rename -enumerate -pattern accelgen_mul_% t:$mul", f"booth {names}"]
 
 
@@ -124,8 +127,8 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
     (work / "harness.v").write_text(harness_verilog(manifest))
 
     config = design.units[unit]
-    split = multiplier_split(dev, config.multipliers)
-    soft = soft_multipliers(dev, config.multipliers)
+    split = multiplier_split(dev, config.multipliers, config.multiplier_bits)
+    soft = soft_multipliers(dev, config.multipliers, config.multiplier_bits)
     multipliers = (f", {soft} of {config.multipliers} multipliers in LUTs (Booth; "
                    f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
     used_flow = flow + multipliers

@@ -23,6 +23,17 @@ CASES = {
     "ws-5x2-uint2xuint3": {"rows": 5, "cols": 2, "activation_bits": 2, "weight_bits": 3,
                            "signed": False, "dataflow": "weight_stationary"},
     "ws-2x4-preset": "ws_int8_2x4.yaml",
+    "ternary-1x1": {"kind": "ternary", "lanes_in": 1, "lanes_out": 1, "max_rows": 3,
+                    "max_cols": 2},
+    "ternary-preset": "ternary_4x4.yaml",
+    # odd lanes and sizes, base-3 packing, one weight bank, 5-bit activations
+    "ternary-3x5-base3-single": {"kind": "ternary", "lanes_in": 3, "lanes_out": 5,
+                                 "max_rows": 13, "max_cols": 7, "packing": "base3",
+                                 "double_buffer": False, "activation_bits": 5},
+    "ternary-mlgru-preset": "ternary_mlgru.yaml",
+    "ternary-mlgru-2x3": {"kind": "ternary", "lanes_in": 2, "lanes_out": 3, "max_rows": 7,
+                          "max_cols": 9, "mlgru": True, "scale_fraction_bits": 6,
+                          "output_bits": 16},
 }
 
 
@@ -33,8 +44,8 @@ def design_for(case):
     if isinstance(settings, str):
         design = load_config(CONFIGS / settings)
         return design, next(iter(design.units))
-    return parse_design({"name": "t", "units": {"u": {"kind": "systolic", **settings}}},
-                        case), "u"
+    settings = {"kind": "systolic", **settings}
+    return parse_design({"name": "t", "units": {"u": settings}}, case), "u"
 
 
 @pytest.mark.slow
@@ -44,8 +55,9 @@ def test_regression(case, simulator, tmp_path):
     design, unit = design_for(case)
     result = simulate(design, unit, simulator=simulator, seed=1, build_dir=tmp_path)
     log = result.log.read_text()
-    # random and shortest jobs, stalls, extremes, reset mid-job, back-to-back, latency
-    # (and measure, skipped)
+    # systolic: random and shortest jobs, stalls, extremes, reset mid-job, back-to-back,
+    # latency; ternary: random jobs, weight patterns, stalls, reset mid-job, a decode
+    # sequence, reloads, latency; both: measure, skipped
     assert result.tests == 8, log[-3000:]
     assert result.passed, log[-3000:]
 
@@ -81,3 +93,20 @@ def test_sim_arguments_are_checked(cli, tmp_path, in_tmp):
     broken.write_text("module accelgen_default_gemm(input clk);\n  assign = ;\nendmodule\n")
     code, _, err = cli("sim", "--verilog", broken)
     assert code == 2 and "does not build with verilator" in err
+
+
+@pytest.mark.slow
+def test_a_broken_ternary_adder_tree_fails(cli, in_tmp):
+    preset = CONFIGS / "ternary_4x4.yaml"
+    code, _, _ = cli("generate", preset, "-o", "rtl")
+    text = (in_tmp / "rtl" / "bitlinear.v").read_text()
+    # row 0's tree subtracts its right half
+    marker = "$signed(row0_l2_0) + $signed(row0_l2_1)"
+    assert marker in text, "the mutation does not apply; update the marker"
+    (in_tmp / "broken.v").write_text(text.replace(marker, "$signed(row0_l2_0) - "
+                                                          "$signed(row0_l2_1)"))
+    code, out, _ = cli("sim", preset, "--verilog", "broken.v", "--seed", "3")
+    assert code == 1 and "FAIL" in out
+    log = next(in_tmp.glob("build/ternary_4x4/sim/*-given/sim.log")).read_text()
+    assert "seed 3, config TernaryConfig(lanes_in=4, lanes_out=4" in log
+    assert "first mismatch at result beat" in log and "field y[0]" in log
