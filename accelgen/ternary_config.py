@@ -123,8 +123,8 @@ class TernaryConfig(UnitConfig):
     # --- timing -------------------------------------------------------------------
     @property
     def tree_stages(self) -> int:
-        """Registered stages of the adder tree (two adder levels each)."""
-        return -(-ceil_log2(self.lanes_in + 1) // 2)
+        """Registered stages of the adder tree: one per adder level."""
+        return ceil_log2(self.lanes_in + 1)
 
     @property
     def latency(self) -> int:
@@ -136,7 +136,9 @@ class TernaryConfig(UnitConfig):
 
     @property
     def result_fifo_depth(self) -> int:
-        return self.latency + 4
+        # 15 entries and the output register fill one 16-deep LUT RAM: enough for a
+        # result every cycle up to that latency, and every second cycle beyond
+        return min(self.latency + 4, 15)
 
     @property
     def throughput(self) -> str:

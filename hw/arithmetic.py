@@ -38,3 +38,22 @@ def ceil_divide(value, divisor: int, max_value: int):
         if all(k * reciprocal >> shift == k // divisor for k in range(top + 1)):
             return multiply_by_constant(n, reciprocal) >> shift
         shift += 1
+
+
+def round_saturate(value, shift: int, bits: int):
+    """saturate(round_shift(value, shift), bits), with the rounding adder only ``bits``
+    wide: whether the value fits is read off its top bits (all equal to the sign), not
+    from full-width comparisons."""
+    if shift == 0:
+        return saturate(value, bits)
+    width = len(value)
+    if width <= shift + bits - 1:
+        return round_shift(value, shift)[:bits].as_signed()
+    top = value[shift + bits - 1:]
+    fits = (top == 0) | (top == (1 << len(top)) - 1)
+    truncated = value[shift:shift + bits]
+    round_up = value[shift - 1]
+    high = (1 << (bits - 1)) - 1
+    return Mux(~fits, Mux(value[-1], Const(-high - 1, signed(bits)), Const(high, signed(bits))),
+               Mux(round_up & (truncated == high), Const(high, signed(bits)),
+                   (truncated + round_up)[:bits].as_signed()))

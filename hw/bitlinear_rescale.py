@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from accelgen.ternary_config import SCALE_BITS, TernaryConfig
 
-from .arithmetic import round_shift, saturate
+from .arithmetic import round_saturate
 from .pipeline import data_register
 
 LATENCY = 3
@@ -47,7 +47,7 @@ class BitLinearRescale(wiring.Component):
                                     f"product{lane}")
             m.d.sync += product.eq(held * scale)
             y = data_register(signed(config.output_bits), f"y{lane}")
-            m.d.sync += y.eq(saturate(round_shift(product, config.scale_fraction_bits),
-                                      config.output_bits))
+            m.d.sync += y.eq(round_saturate(product, config.scale_fraction_bits,
+                                            config.output_bits))
             m.d.comb += self.y[lane].eq(y)
         return m

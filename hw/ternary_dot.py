@@ -20,8 +20,8 @@ class TernaryDotProducts(wiring.Component):
 
     A weight is two bits, ``nonzero`` and ``negative``. A negative term enters the tree
     as ~x (= −x − 1) and the tree adds the count of negative terms once, so a term costs
-    one LUT per bit and no adder of its own. The tree is registered after every two
-    adder levels; the sums leave ``config.tree_stages`` cycles after their inputs.
+    one LUT per bit and no adder of its own. The tree is registered after every
+    adder level; the sums leave ``config.tree_stages`` cycles after their inputs.
 
     Parameters
     ----------
@@ -56,19 +56,19 @@ class TernaryDotProducts(wiring.Component):
 
 
 def _adder_tree(m, terms: list, width: int, name: str):
-    """Σ terms by pairwise adders, registered after every second level and at the end.
-    Every register holds data only (valid bits travel beside the datapath)."""
+    """Σ terms by pairwise adders with a register after every level. The registers
+    keep each adder a carry chain of its own: yosys turns unregistered adder trees into
+    carry-save trees of LUTs, which on LUT4 fabric cost twice as much. They hold data
+    only (valid bits travel beside the datapath)."""
     level = 0
-    while True:
-        if len(terms) == 1 or level % 2 == 0 and level:
-            registers = []
-            for index, term in enumerate(terms):
-                register = data_register(signed(width), f"{name}_l{level}_{index}")
-                m.d.sync += register.eq(term)
-                registers.append(register)
-            terms = registers
-            if len(terms) == 1:
-                return terms[0]
+    while len(terms) > 1:
         terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
                  for i in range(0, len(terms), 2)]
         level += 1
+        registers = []
+        for index, term in enumerate(terms):
+            register = data_register(signed(width), f"{name}_l{level}_{index}")
+            m.d.sync += register.eq(term)
+            registers.append(register)
+        terms = registers
+    return terms[0]
