@@ -12,7 +12,7 @@ from .files import write_atomically
 def bench(design: DesignConfig, unit: str | None = None, simulator: str = "verilator",
           json_path: str | Path | None = None) -> dict:
     """Run each unit's `measure` test; returns ``{"units": {U: {cycles, macs,
-    peak_macs_per_cycle, utilization, ...}}}``."""
+    peak_macs_per_cycle, utilization, ...}}}`` (the other keys depend on the kind)."""
     from .sim.runner import simulate
 
     report = {"design": design.name, "simulator": simulator, "units": {}}
@@ -31,11 +31,10 @@ def bench(design: DesignConfig, unit: str | None = None, simulator: str = "veril
 
 
 def format_bench(report: dict) -> str:
-    lines = [f"{report['design']} ({report['simulator']} RTL simulation)",
-             f"{'unit':<16}{'jobs':>6}{'K':>6}{'cycles':>9}{'MACs':>10}{'peak/cyc':>10}"
-             f"{'util':>8}{'util+drain':>12}"]
+    """One line per unit: utilization first, then every other figure it measured."""
+    lines = [f"{report['design']} ({report['simulator']} RTL simulation)"]
     for name, unit in report["units"].items():
-        lines.append(f"{name:<16}{unit['jobs']:>6}{unit['depth']:>6}{unit['cycles']:>9}"
-                     f"{unit['macs']:>10}{unit['peak_macs_per_cycle']:>10}"
-                     f"{unit['utilization']:>8.1%}{unit['utilization_with_drain']:>12.1%}")
+        figures = ", ".join(f"{key} {value:.1%}" if "utilization" in key else f"{key} {value}"
+                            for key, value in unit.items() if key != "utilization")
+        lines.append(f"{name}: utilization {unit['utilization']:.1%} ({figures})")
     return "\n".join(lines)

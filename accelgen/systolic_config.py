@@ -63,10 +63,10 @@ class SystolicConfig(UnitConfig):
         return self.rows * self.cols
 
     @property
-    def multiplier_bits(self) -> tuple[int, int]:
-        """Signed operand widths of the widest multiplier."""
+    def multiplier_shapes(self) -> list[tuple[int, int]]:
+        """Signed operand widths of every multiplier: one per PE."""
         extra = 0 if self.signed else 1
-        return self.activation_bits + extra, self.weight_bits + extra
+        return [(self.activation_bits + extra, self.weight_bits + extra)] * self.multipliers
 
     @property
     def accumulator_width(self) -> int:

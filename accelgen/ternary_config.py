@@ -109,16 +109,21 @@ class TernaryConfig(UnitConfig):
         return value_range(self.output_bits, True)
 
     @property
-    def multipliers(self) -> int:
-        """Multipliers in the unit (none in the matrix datapath): the scale product,
-        one rescale per output lane, and three per lane in the MLGRU cell."""
-        return 1 + self.lanes_out * (4 if self.mlgru else 1)
+    def multiplier_shapes(self) -> list[tuple[int, int]]:
+        """Signed operand widths of every multiplier (none in the matrix datapath): the
+        scale product, two per output lane (a row sum times each 16-bit half of the
+        scale product), and three per lane in the MLGRU cell (a gate times a value)."""
+        shapes = [(SCALE_BITS, SCALE_BITS)]    # unsigned: one DSP multiplies it as is
+        # the halves are unsigned: DSPs take them as they are, without a sign bit
+        shapes += [(self.sum_bits, SCALE_BITS)] * (2 * self.lanes_out)
+        if self.mlgru:
+            gate = self.scale_fraction_bits + 2
+            shapes += [(gate, self.output_bits + 1)] * (3 * self.lanes_out)
+        return shapes
 
     @property
-    def multiplier_bits(self) -> tuple[int, int]:
-        """Signed operand widths of the widest multiplier: a row sum times the exact
-        32-bit product of the two scales."""
-        return self.sum_bits, 2 * SCALE_BITS + 1
+    def multipliers(self) -> int:
+        return len(self.multiplier_shapes)
 
     # --- timing -------------------------------------------------------------------
     @property
@@ -130,9 +135,9 @@ class TernaryConfig(UnitConfig):
     def latency(self) -> int:
         """Cycles from the beat of a one-beat vector (cols <= lanes_in) to its first
         result beat, on an idle unit with its weights loaded: issue, read, decode, tree,
-        accumulate, rescale (3), FIFO (2); the MLGRU cell adds the W_c and W_g words
+        accumulate, rescale (4), FIFO (2); the MLGRU cell adds the W_c and W_g words
         and its 6 stages."""
-        return 9 + self.tree_stages + (8 if self.mlgru else 0)
+        return 10 + self.tree_stages + (8 if self.mlgru else 0)
 
     @property
     def result_fifo_depth(self) -> int:

@@ -102,8 +102,8 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     platform = chosen.make_platform()
     dev = device(chosen.device)
     # the multipliers of all units together share the device's DSP cells
-    split = multiplier_split(dev, sum(config.multipliers for config in units.values()),
-                             max(config.multiplier_bits for config in units.values()))
+    split = multiplier_split(dev, [shape for config in units.values()
+                                   for shape in config.multiplier_shapes])
     os.environ.update(toolchain_environment(chosen.extra_tools))
     root = output_directory(build_dir or default_build_dir(design) / "boards" / board_name)
     try:

@@ -10,7 +10,7 @@ from accelgen.ternary_config import SCALE_BITS, TernaryConfig
 from .arithmetic import round_saturate
 from .pipeline import data_register
 
-LATENCY = 3
+LATENCY = 4
 
 
 class BitLinearRescale(wiring.Component):
@@ -43,9 +43,12 @@ class BitLinearRescale(wiring.Component):
         for lane in range(config.lanes_out):
             held = data_register(signed(config.sum_bits), f"sum{lane}")
             m.d.sync += held.eq(Mux(lane < self.rows_valid, self.sums[lane], 0))
+            low = data_register(signed(config.sum_bits + SCALE_BITS + 1), f"low{lane}")
+            high = data_register(signed(config.sum_bits + SCALE_BITS + 1), f"high{lane}")
+            m.d.sync += [low.eq(held * scale[:SCALE_BITS]), high.eq(held * scale[SCALE_BITS:])]
             product = data_register(signed(config.sum_bits + 2 * SCALE_BITS),
                                     f"product{lane}")
-            m.d.sync += product.eq(held * scale)
+            m.d.sync += product.eq(low + (high << SCALE_BITS))
             y = data_register(signed(config.output_bits), f"y{lane}")
             m.d.sync += y.eq(round_saturate(product, config.scale_fraction_bits,
                                             config.output_bits))

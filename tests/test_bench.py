@@ -1,4 +1,5 @@
-"""`accelgen bench`: utilization measured in RTL simulation, for both dataflows."""
+"""`accelgen bench`: utilization measured in RTL simulation, for both systolic dataflows
+and the ternary unit."""
 
 import json
 
@@ -22,7 +23,24 @@ def test_bench_reports_steady_state_utilization(preset, cli, in_tmp):
     assert unit["steady_cycles"] == 8 * 256
     assert unit["utilization"] >= 0.95
     assert unit["utilization_with_drain"] >= 0.95
-    assert "util" in out
+    assert "utilization" in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset,projections", [("ternary_8x2.yaml", 1),
+                                                ("ternary_mlgru.yaml", 3)])
+def test_ternary_decode_sequence_keeps_the_lanes_busy(preset, projections, cli, in_tmp):
+    """One weight load, 16 vectors: >= 95% of lanes_in x lanes_out MACs every cycle
+    once the weights are loaded; a vector takes one cycle per weight word."""
+    code, out, err = cli("bench", CONFIGS / preset, "--json", "bench.json")
+    assert code == 0, err
+    unit, = json.loads((in_tmp / "bench.json").read_text())["units"].values()
+    rows, cols = unit["rows"], unit["cols"]
+    assert unit["macs"] == 16 * rows * cols * projections
+    assert unit["cycles_per_vector"] == unit["load_cycles"]
+    assert unit["utilization"] >= 0.95
+    # what is left is the latency of the last vector's results
+    assert unit["cycles"] - 16 * unit["cycles_per_vector"] < 40
 
 
 def test_bench_bad_unit(cli):

@@ -34,7 +34,8 @@ def run_selftest(plan, expected=None, cycles=4000):
     return seen
 
 
-@pytest.mark.parametrize("preset", [None, "ws_int8_2x4.yaml"])
+@pytest.mark.parametrize("preset", [None, "ws_int8_2x4.yaml", "ternary_8x2.yaml",
+                                    "ternary_mlgru.yaml"])
 def test_selftest_passes_with_the_golden_signature(preset):
     design = load_config(CONFIGS / preset if preset else None)
     plan = SelfTestPlan(next(iter(design.units.values())))
@@ -99,6 +100,24 @@ def test_second_preset_builds_for_icebreaker_on_the_dsps(cli, in_tmp):
     assert code == 0, err
     report = (in_tmp / "build" / "ws_int8_2x4" / "boards" / "icebreaker" / "top.tim").read_text()
     assert "ICESTORM_DSP:       8/" in report
+
+
+# the ternary unit on both boards: the UP5K preset, and the MLGRU cell on the ECP5
+TERNARY_BUILDS = [("ternary_8x2.yaml", "icebreaker", "top.bin"),
+                  ("ternary_mlgru.yaml", "ulx3s-85f", "top.bit")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset,board,bitstream_name", TERNARY_BUILDS,
+                         ids=[row[1] for row in TERNARY_BUILDS])
+def test_ternary_self_test_builds(preset, board, bitstream_name, cli, in_tmp):
+    code, out, err = cli("build", CONFIGS / preset, "--board", board)
+    assert code == 0, err
+    design = load_config(CONFIGS / preset)
+    bitstream = in_tmp / "build" / design.name / "boards" / board / bitstream_name
+    assert bitstream.stat().st_size > 100_000
+    plan = SelfTestPlan(next(iter(design.units.values())))
+    assert f"self-test signature {plan.signature:08x}" in out
 
 
 @pytest.mark.slow

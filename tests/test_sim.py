@@ -25,7 +25,7 @@ CASES = {
     "ws-2x4-preset": "ws_int8_2x4.yaml",
     "ternary-1x1": {"kind": "ternary", "lanes_in": 1, "lanes_out": 1, "max_rows": 3,
                     "max_cols": 2},
-    "ternary-preset": "ternary_4x4.yaml",
+    "ternary-preset": "ternary_8x2.yaml",
     # odd lanes and sizes, base-3 packing, one weight bank, 5-bit activations
     "ternary-3x5-base3-single": {"kind": "ternary", "lanes_in": 3, "lanes_out": 5,
                                  "max_rows": 13, "max_cols": 7, "packing": "base3",
@@ -97,7 +97,7 @@ def test_sim_arguments_are_checked(cli, tmp_path, in_tmp):
 
 @pytest.mark.slow
 def test_a_broken_ternary_adder_tree_fails(cli, in_tmp):
-    preset = CONFIGS / "ternary_4x4.yaml"
+    preset = CONFIGS / "ternary_8x2.yaml"
     code, _, _ = cli("generate", preset, "-o", "rtl")
     text = (in_tmp / "rtl" / "bitlinear.v").read_text()
     # row 0's tree subtracts its right half
@@ -107,6 +107,6 @@ def test_a_broken_ternary_adder_tree_fails(cli, in_tmp):
                                                           "$signed(row0_l2_1)"))
     code, out, _ = cli("sim", preset, "--verilog", "broken.v", "--seed", "3")
     assert code == 1 and "FAIL" in out
-    log = next(in_tmp.glob("build/ternary_4x4/sim/*-given/sim.log")).read_text()
-    assert "seed 3, config TernaryConfig(lanes_in=4, lanes_out=4" in log
+    log = next(in_tmp.glob("build/ternary_8x2/sim/*-given/sim.log")).read_text()
+    assert "seed 3, config TernaryConfig(lanes_in=8, lanes_out=2" in log
     assert "first mismatch at result beat" in log and "field y[0]" in log

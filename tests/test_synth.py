@@ -68,11 +68,25 @@ def test_fallback_script_replaces_abc9():
 
 
 def test_multipliers_beyond_the_dsp_count_go_to_luts():
-    multipliers = load_config().units["gemm"].multipliers
-    assert multipliers == 16
-    split = multiplier_split(DEVICES["ice40-up5k"], multipliers)
+    shapes = load_config().units["gemm"].multiplier_shapes
+    assert len(shapes) == 16
+    split = multiplier_split(DEVICES["ice40-up5k"], shapes)
     assert split[-1] == "booth " + " ".join(f"*/accelgen_mul_{k}" for k in range(8, 16))
-    assert multiplier_split(DEVICES["ecp5-85k"], multipliers) == []
+    assert multiplier_split(DEVICES["ecp5-85k"], shapes) == []
+
+
+def test_wide_multipliers_count_every_dsp_cell_they_take():
+    from accelgen.synth.flow import soft_multipliers
+    from accelgen.ternary_config import TernaryConfig
+    ice40 = DEVICES["ice40-up5k"]
+    assert ice40.dsp_cells((17, 16)) == 2 and DEVICES["ecp5-85k"].dsp_cells((17, 16)) == 1
+    # the scale product, and per lane a 16-bit row sum times two 16-bit scale halves
+    fits = TernaryConfig(lanes_in=8, lanes_out=2, max_cols=128)    # 1 + 2 x 2 cells
+    assert soft_multipliers(ice40, fits.multiplier_shapes) == 0
+    over = TernaryConfig(lanes_out=4, max_cols=128)                  # 1 + 4 x 2 cells
+    assert soft_multipliers(ice40, over.multiplier_shapes) == 1
+    wide = TernaryConfig(lanes_out=4, max_cols=256)    # 17-bit sums: 2 cells each
+    assert soft_multipliers(ice40, wide.multiplier_shapes) == 9 - 8 // 2
 
 
 def test_harness_connects_every_port():
