@@ -129,15 +129,15 @@ class TernaryConfig(UnitConfig):
     @property
     def tree_stages(self) -> int:
         """Registered stages of the adder tree: one per adder level."""
-        return ceil_log2(self.lanes_in + 1)
+        return ceil_log2(self.lanes_in)
 
     @property
     def latency(self) -> int:
         """Cycles from the beat of a one-beat vector (cols <= lanes_in) to its first
-        result beat, on an idle unit with its weights loaded: issue, read, decode, tree,
-        accumulate, rescale (4), FIFO (2); the MLGRU cell adds the W_c and W_g words
-        and its 6 stages."""
-        return 10 + self.tree_stages + (8 if self.mlgru else 0)
+        result beat, on an idle unit with its weights loaded: issue, read, decode, the
+        tree, accumulate and rescale (4), FIFO (2); the MLGRU cell adds the W_c and W_g
+        words and its 6 stages."""
+        return 9 + self.tree_stages + (8 if self.mlgru else 0)
 
     @property
     def result_fifo_depth(self) -> int:

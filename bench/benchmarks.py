@@ -51,6 +51,35 @@ SYNTHESIS = [
 ]
 
 
+def ternary(name, **settings):
+    return parse_design({"name": name, "units": {"t": {"kind": "ternary", **settings}}},
+                        f"bench/{name}")
+
+
+TERNARY_16 = dict(lanes_in=16, lanes_out=16, max_rows=256, max_cols=256)
+TERNARY_UTILIZATION = [
+    ("8x2 lanes, 64x128 (preset ternary_8x2)", ternary("t8x2", lanes_in=8, lanes_out=2,
+                                                      max_rows=64, max_cols=128)),
+    ("16x16 lanes, 256x256", ternary("t16", **TERNARY_16)),
+    ("MLGRU, 4x4 lanes, hidden 32, 32 inputs (preset ternary_mlgru)",
+     ternary("tmlgru", lanes_in=4, lanes_out=4, max_rows=32, max_cols=32, packing="base3",
+             mlgru=True, scale_fraction_bits=10)),
+]
+# (label, design, device): the MAC count is lanes_in x lanes_out
+TERNARY_SYNTHESIS = [
+    ("16x16 lanes, 256x256, 2bit", ternary("t16", **TERNARY_16), "ecp5-85k"),
+    ("16x16 lanes, 256x256, base3", ternary("t16b3", packing="base3", **TERNARY_16),
+     "ecp5-85k"),
+    ("32x32 lanes, 512x512, 2bit", ternary("t32", lanes_in=32, lanes_out=32, max_rows=512,
+                                           max_cols=512), "ecp5-85k"),
+    ("8x2 lanes, 64x128, 2bit", ternary("t8x2", lanes_in=8, lanes_out=2, max_rows=64,
+                                        max_cols=128), "ice40-up5k"),
+]
+# the same 16 x 16 MACs per cycle on the systolic array with 2-bit weights
+SYSTOLIC_W2 = systolic("ws16x16_w2", rows=16, cols=16, activation_bits=8, weight_bits=2,
+                       dataflow="weight_stationary")
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -95,6 +124,60 @@ def synthesis_table() -> list[str]:
     return lines
 
 
+def ternary_utilization_table() -> list[str]:
+    lines = ["| config | vectors | cycles per vector | cycles after the load / with it | "
+             "MACs | peak MACs/cycle | utilization after the load / with it |",
+             "|---|---|---|---|---|---|---|"]
+    for label, design in TERNARY_UTILIZATION:
+        print(f"bench: ternary {label}", file=sys.stderr)
+        unit = bench(design)["units"]["t"]
+        lines.append(f"| {label} | {unit['vectors']} | {unit['cycles_per_vector']} | "
+                     f"{unit['cycles']} / {unit['cycles_with_load']} | {unit['macs']} | "
+                     f"{unit['peak_macs_per_cycle']} | {unit['utilization']:.1%} / "
+                     f"{unit['utilization_with_load']:.1%} |")
+    return lines
+
+
+def _per_mac_row(label, device, cost, macs, utilization) -> tuple[str, float]:
+    rate = macs * utilization * cost["fmax_mhz"] * 1e6
+    return (f"| {label} | {device} | {cost['lut4']} | {cost['lut4'] / macs:.1f} | {cost['ff']} "
+            f"| {cost['dsp']} | {cost['bram']} | {cost['fmax_mhz']} | {rate / 1e9:.2f} | "
+            f"{cost['flow']} |"), rate
+
+
+def ternary_synthesis_table() -> list[str]:
+    lines = ["| config | device | LUT4 | LUT4 per MAC | FF | DSP | BRAM | Fmax (MHz) | "
+             "GMAC/s | flow |", "|---|---|---|---|---|---|---|---|---|---|"]
+    rates = {}
+    for label, design, device in TERNARY_SYNTHESIS:
+        print(f"synth: ternary {label} on {device}", file=sys.stderr)
+        config = design.units["t"]
+        cost = synthesize(design, device)["units"]["t"]
+        row, rate = _per_mac_row(label, device, cost, config.lanes_in * config.lanes_out, 1.0)
+        lines.append(row)
+        rates[label] = cost, rate
+    print("synth: systolic 16x16 INT8 x INT2 on ecp5-85k", file=sys.stderr)
+    systolic_cost = synthesize(SYSTOLIC_W2, "ecp5-85k")["units"]["array"]
+    row, systolic_rate = _per_mac_row("systolic 16x16 WS, INT8 x INT2", "ecp5-85k",
+                                      systolic_cost, 256, 1.0)
+    lines.append(row)
+    ternary_cost, ternary_rate = rates["16x16 lanes, 256x256, 2bit"]
+    per_lut = (ternary_rate / ternary_cost["lut4"]) / (systolic_rate / systolic_cost["lut4"])
+    dsps = ternary_cost["dsp"], systolic_cost["dsp"]
+    lines += ["", "Side by side on ecp5-85k, both at 256 MACs per cycle and their peak rate "
+              "(the systolic array's steady state with weights reused; for batch-1 decode it "
+              "must reload a tile per vector, the ternary unit streams its weights from "
+              "block RAM):", "",
+              f"- MAC/s per LUT4: ternary {ternary_rate / ternary_cost['lut4'] / 1e6:.2f} M, "
+              f"systolic {systolic_rate / systolic_cost['lut4'] / 1e6:.2f} M: ratio "
+              f"{per_lut:.2f}",
+              f"- MAC/s per DSP: ternary {ternary_rate / max(dsps[0], 1) / 1e9:.2f} G "
+              f"({dsps[0]} DSPs, all in the rescale), systolic "
+              f"{systolic_rate / max(dsps[1], 1) / 1e9:.2f} G ({dsps[1]} DSPs): ratio "
+              f"{(ternary_rate / max(dsps[0], 1)) / (systolic_rate / max(dsps[1], 1)):.2f}"]
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
@@ -128,6 +211,25 @@ def main():
         "this project's machines); the sign says how much faster accelgen is.",
         "",
         *synthesis_table(),
+        "",
+        "## Ternary unit (MatMul-free)",
+        "",
+        "### Decode-style utilization (`accelgen bench`, Verilator RTL simulation)",
+        "",
+        "One load of the largest matrix, then 16 vectors back to back. *After the load*",
+        "counts from the last weight transfer to the last result transfer (the first",
+        "vector is already buffered); *with it* from the first weight transfer.",
+        "",
+        *ternary_utilization_table(),
+        "",
+        "### Resources, Fmax and MAC rate (`accelgen synth`)",
+        "",
+        "LUT4 per MAC divides the unit's LUT4 (with its weight loader, rescale, result",
+        "FIFO and control) by lanes_in x lanes_out; GMAC/s is that MAC count times Fmax.",
+        "The DSPs are the BitLinear rescale's (the matrix datapath has none; see",
+        "tests/test_ternary_synth.py).",
+        "",
+        *ternary_synthesis_table(),
         "",
     ])
     write_atomically(args.output, text)

@@ -16,7 +16,9 @@ LATENCY = 4
 class BitLinearRescale(wiring.Component):
     """y[o] = sat(round(sums[o] · c / 2^F)), c = weight_scale · activation_scale exactly.
 
-    Lanes ``o >= rows_valid`` (padding rows of a matrix) give 0. One multiplier forms c,
+    The scales arrive one cycle ahead of the sums (c is ready when they come, and each
+    lane takes a copy of its own, so no register drives every DSP). Lanes
+    ``o >= rows_valid`` (padding rows of a matrix) give 0. One multiplier forms c,
     one per lane forms the product, rounded half up once; results leave ``LATENCY``
     cycles after the inputs (golden: golden.ternary.combined_scale and rescale).
 
@@ -42,10 +44,13 @@ class BitLinearRescale(wiring.Component):
         m.d.sync += scale.eq(self.weight_scale * self.activation_scale)
         for lane in range(config.lanes_out):
             held = data_register(signed(config.sum_bits), f"sum{lane}")
-            m.d.sync += held.eq(Mux(lane < self.rows_valid, self.sums[lane], 0))
+            lane_scale = data_register(unsigned(2 * SCALE_BITS), f"scale{lane}")
+            m.d.sync += [held.eq(Mux(lane < self.rows_valid, self.sums[lane], 0)),
+                         lane_scale.eq(scale)]
             low = data_register(signed(config.sum_bits + SCALE_BITS + 1), f"low{lane}")
             high = data_register(signed(config.sum_bits + SCALE_BITS + 1), f"high{lane}")
-            m.d.sync += [low.eq(held * scale[:SCALE_BITS]), high.eq(held * scale[SCALE_BITS:])]
+            m.d.sync += [low.eq(held * lane_scale[:SCALE_BITS]),
+                         high.eq(held * lane_scale[SCALE_BITS:])]
             product = data_register(signed(config.sum_bits + 2 * SCALE_BITS),
                                     f"product{lane}")
             m.d.sync += product.eq(low + (high << SCALE_BITS))

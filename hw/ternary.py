@@ -106,7 +106,12 @@ class TernaryUnit(wiring.Component):
                      write_data.eq(beat.data)]
         m.d.comb += [weight_write.en.eq(write.valid), weight_write.addr.eq(write.address),
                      weight_write.data.eq(write_data)]
-        finishing = write.last & (write.bank == load_bank)
+        # a bank turns full a cycle after its last word is written, so that the engine's
+        # flags have seen its shape
+        loaded = Signal(data.StructLayout({"valid": 1, "bank": range(banks)}))
+        m.d.sync += [loaded.valid.eq(write.last), loaded.bank.eq(write.bank)]
+        finishing = (write.last & (write.bank == load_bank) |
+                     loaded.valid & (loaded.bank == load_bank))
         m.d.comb += self.weights.ready.eq(~_pick(load_bank, weights_full) & ~finishing)
 
         # The header (first beat) is clamped and divided into chunks and blocks in the
@@ -177,48 +182,56 @@ class TernaryUnit(wiring.Component):
         chunk_index = Signal(range(max_chunks))
         phase = Signal(range(config.projections))
         block = Signal(range(config.max_hidden_blocks))
-        address = Signal(range(bank_words))
 
         issue = Signal()
         m.d.comb += issue.eq(_pick(compute_bank, weights_full) & _pick(use_slot, vector_full) &
                              fifo.can_reserve)
-        chunk_last = chunk_index == active.chunks_last
+        # "at its last value" flags are registers, computed from the counters' next
+        # values against the next bank's shape: nothing compares counters behind issue.
+        chunk_last, block_last = Signal(init=1), Signal(init=1)
         phase_last = phase == config.projections - 1
-        block_last = block == active.blocks_last
         vector_end = chunk_last & phase_last & block_last
         m.d.comb += fifo.reserve.eq(issue & chunk_last & phase_last)
+        next_slot = use_slot ^ (issue & vector_end)
+        next_bank = (compute_bank ^ (issue & vector_end & current.final)
+                     if banks == 2 else compute_bank)
+        next_chunk = Mux(issue, Mux(chunk_last, 0, chunk_index + 1), chunk_index)
+        next_phase = Mux(issue & chunk_last, Mux(phase_last, 0, phase + 1), phase)
+        next_block = Mux(issue & chunk_last & phase_last, Mux(block_last, 0, block + 1), block)
+        next_shape = _pick(next_bank, bank)
+        m.d.sync += [chunk_index.eq(next_chunk), phase.eq(next_phase), block.eq(next_block),
+                     use_slot.eq(next_slot), compute_bank.eq(next_bank),
+                     chunk_last.eq(next_chunk == next_shape.chunks_last),
+                     block_last.eq(next_block == next_shape.blocks_last)]
+        # memory addresses, bank and slot offsets included, are registers too
+        weight_address = Signal(range(banks * bank_words))
+        activation_address = Signal(range(2 * max_chunks))
         with m.If(issue):
-            m.d.sync += [chunk_index.eq(chunk_index + 1), address.eq(address + 1)]
+            m.d.sync += [weight_address.eq(weight_address + 1),
+                         activation_address.eq(activation_address + 1)]
             with m.If(chunk_last):
-                m.d.sync += [chunk_index.eq(0), phase.eq(phase + 1)]
-                with m.If(phase_last):
-                    m.d.sync += [phase.eq(0), block.eq(block + 1)]
-                    with m.If(block_last):
-                        m.d.sync += [block.eq(0), address.eq(0), use_slot.eq(~use_slot)]
-                        with m.If(current.final):
-                            if banks == 2:
-                                m.d.sync += compute_bank.eq(~compute_bank)
+                m.d.sync += activation_address.eq(Mux(next_slot, max_chunks, 0))
+            with m.If(vector_end):
+                m.d.sync += weight_address.eq(Mux(next_bank, bank_words, 0))
         for index in range(2):
             with m.If(issue & vector_end & (use_slot == index)):
                 m.d.sync += vector_full[index].eq(0)
         for index in range(banks):
             with m.If(issue & vector_end & current.final & (compute_bank == index)):
                 m.d.sync += weights_full[index].eq(0)
-            with m.If(write.last & (write.bank == index)):
+            with m.If(loaded.valid & (loaded.bank == index)):
                 m.d.sync += weights_full[index].eq(1)
-        m.d.comb += [
-            weight_read.addr.eq(address + Mux(compute_bank, bank_words, 0)),
-            activation_read.addr.eq(chunk_index + Mux(use_slot, max_chunks, 0)),
-        ]
+        m.d.comb += [weight_read.addr.eq(weight_address),
+                     activation_read.addr.eq(activation_address)]
 
         # What travels beside the data, one register per pipeline stage.
         flags = Signal(data.StructLayout({
-            "valid": 1, "first": 1, "result": 1, "last": 1, "phase": range(3),
+            "valid": 1, "result": 1, "last": 1, "phase": range(3),
             "block": range(config.max_hidden_blocks), "start": 1,
             "cols_valid": range(li + 1), "rows_valid": range(lo + 1),
             "weight_scale": unsigned(SCALE_BITS), "activation_scale": unsigned(SCALE_BITS)}))
         m.d.comb += [
-            flags.valid.eq(issue), flags.first.eq(chunk_index == 0),
+            flags.valid.eq(issue),
             flags.result.eq(chunk_last), flags.last.eq(vector_end), flags.phase.eq(phase),
             flags.block.eq(block), flags.start.eq(current.start),
             flags.cols_valid.eq(Mux(chunk_last, active.cols_in_last_chunk, li)),
@@ -227,8 +240,7 @@ class TernaryUnit(wiring.Component):
         ]
         tree = config.tree_stages
         accumulate_stage = 2 + tree
-        rescale_stage = accumulate_stage + 1
-        done_stage = rescale_stage + bitlinear_rescale.LATENCY
+        done_stage = accumulate_stage + bitlinear_rescale.LATENCY
         stage = taps(m, flags, done_stage, name="flags")
 
         # Stage 1: the read word is unpacked to two bits per weight, and activation
@@ -255,18 +267,22 @@ class TernaryUnit(wiring.Component):
                                            for k in range(config.weights_per_word)))),
                      dot.x.eq(x)]
 
-        # Accumulate chunk sums into row sums (adds only).
+        # Accumulate chunk sums into row sums (adds only; the tree's left-over +1 is the
+        # carry-in). A row's sum goes to the rescale as it completes, and the register
+        # is cleared then (its flip-flops' synchronous reset), so the next row block
+        # starts from 0 without a multiplexer in front of the adder.
         m.submodules.rescale = rescale = BitLinearRescale(config)
         at_sum = stage[accumulate_stage]
         for row in range(lo):
             total = data_register(rescale.sums[row].shape(), f"row_sum{row}")
+            row_sum = total + dot.sums[row] + dot.carries[row]
             with m.If(at_sum.valid):
-                m.d.sync += total.eq(Mux(at_sum.first, 0, total) + dot.sums[row])
-            m.d.comb += rescale.sums[row].eq(total)
-        at_rescale = stage[rescale_stage]
-        m.d.comb += [rescale.rows_valid.eq(at_rescale.rows_valid),
-                     rescale.weight_scale.eq(at_rescale.weight_scale),
-                     rescale.activation_scale.eq(at_rescale.activation_scale)]
+                m.d.sync += total.eq(Mux(at_sum.result, 0, row_sum))
+            m.d.comb += rescale.sums[row].eq(row_sum)
+        ahead = stage[accumulate_stage - 1]
+        m.d.comb += [rescale.rows_valid.eq(at_sum.rows_valid),
+                     rescale.weight_scale.eq(ahead.weight_scale),
+                     rescale.activation_scale.eq(ahead.activation_scale)]
 
         done = stage[done_stage]
         if not config.mlgru:

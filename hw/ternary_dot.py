@@ -16,12 +16,14 @@ def chunk_sum_bits(config: TernaryConfig) -> int:
 
 
 class TernaryDotProducts(wiring.Component):
-    """sums[o] = Σ_i t[o][i]·x[i] for t ∈ {−1, 0, +1}: add, subtract or skip.
+    """sums[o] + carries[o] = Σ_i t[o][i]·x[i] for t ∈ {−1, 0, +1}: add, subtract or skip.
 
     A weight is two bits, ``nonzero`` and ``negative``. A negative term enters the tree
-    as ~x (= −x − 1) and the tree adds the count of negative terms once, so a term costs
-    one LUT per bit and no adder of its own. The tree is registered after every
-    adder level; the sums leave ``config.tree_stages`` cycles after their inputs.
+    as ~x (= −x − 1), and its +1 rides as the carry-in of one of the tree's adders (an
+    adder's carry-in costs nothing on a carry chain). A tree of n terms has n − 1 adders,
+    so one +1 per row is left over: ``carries[o]``, for the accumulator's carry-in. A term
+    thus costs one LUT per bit and no adder of its own. The tree has a register after
+    every level; its outputs leave ``config.tree_stages`` cycles after its inputs.
 
     Parameters
     ----------
@@ -36,6 +38,7 @@ class TernaryDotProducts(wiring.Component):
             "negative": In(lanes),
             "x": In(data.ArrayLayout(signed(config.activation_bits), config.lanes_in)),
             "sums": Out(data.ArrayLayout(signed(chunk_sum_bits(config)), config.lanes_out)),
+            "carries": Out(config.lanes_out),
         })
 
     def elaborate(self, platform):
@@ -43,32 +46,39 @@ class TernaryDotProducts(wiring.Component):
         m = Module()
         width = chunk_sum_bits(config)
         for row in range(config.lanes_out):
-            terms, negatives = [], []
+            leaves = []
             for lane in range(config.lanes_in):
                 index = row * config.lanes_in + lane
                 x = self.x[lane]
                 negative = self.negative[index] & self.nonzero[index]
-                terms.append(Mux(self.nonzero[index], Mux(negative, ~x, x), 0))
-                negatives.append(negative)
-            terms.append(sum(negatives[1:], negatives[0]))
-            m.d.comb += self.sums[row].eq(_adder_tree(m, terms, width, f"row{row}"))
+                leaves.append((Mux(self.nonzero[index], Mux(negative, ~x, x), 0), [negative]))
+            total, (carry,) = _adder_tree(m, leaves, width, f"row{row}")
+            m.d.comb += [self.sums[row].eq(total), self.carries[row].eq(carry)]
         return m
 
 
-def _adder_tree(m, terms: list, width: int, name: str):
-    """Σ terms by pairwise adders with a register after every level. The registers
-    keep each adder a carry chain of its own: yosys turns unregistered adder trees into
-    carry-save trees of LUTs, which on LUT4 fabric cost twice as much. They hold data
-    only (valid bits travel beside the datapath)."""
+def _adder_tree(m, nodes: list, width: int, name: str):
+    """Σ of (value, pending +1 bits) nodes by pairwise adders, each taking one pending
+    bit as its carry-in, with a register after every level. The registers also keep
+    each adder a carry chain of its own: unregistered, yosys turns adder trees into
+    carry-save LUT logic, which costs 1.25x as much on ECP5. They hold data only (valid
+    bits travel beside the datapath). Returns the root's value and pending bits."""
     level = 0
-    while len(terms) > 1:
-        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
-                 for i in range(0, len(terms), 2)]
+    while len(nodes) > 1:
+        merged = []
+        for i in range(0, len(nodes), 2):
+            if i + 1 == len(nodes):
+                merged.append(nodes[i])
+                continue
+            (a, a_bits), (b, b_bits) = nodes[i], nodes[i + 1]
+            bits = a_bits + b_bits
+            merged.append((a + b + bits[0], bits[1:]))
         level += 1
-        registers = []
-        for index, term in enumerate(terms):
+        nodes = []
+        for index, (value, bits) in enumerate(merged):
             register = data_register(signed(width), f"{name}_l{level}_{index}")
-            m.d.sync += register.eq(term)
-            registers.append(register)
-        terms = registers
-    return terms[0]
+            pending = [data_register(1, f"{name}_l{level}_{index}_c{k}")
+                       for k in range(len(bits))]
+            m.d.sync += [register.eq(value), *(r.eq(b) for r, b in zip(pending, bits))]
+            nodes.append((register, pending))
+    return nodes[0]
