@@ -10,7 +10,7 @@ from .numbers import ceil_log2, value_range
 
 
 class Packing(enum.Enum):
-    TWO_BIT = "2bit"     # one weight per 2 bits: 00 → 0, 01 → +1, 11 → −1 (10 → 0)
+    TWO_BIT = "2bit"     # one weight per 2 bits: 00 → 0, 01 → +1, 11 → −1 (10 → −1)
     BASE3 = "base3"      # five weights per byte: Σ (w_i + 1)·3^i (243..255 → all 0)
 
 

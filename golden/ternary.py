@@ -50,10 +50,10 @@ def pack_2bit(trits: np.ndarray) -> int:
 
 
 def unpack_2bit(word: int, count: int) -> np.ndarray:
-    """Bit 0 says non-zero, bit 1 says negative; the unused code 10 reads as 0."""
+    """Bit 0 says non-zero, bit 1 says negative; the unused code 10 reads as −1 (bit 1
+    alone decides the sign, which spares the hardware a gate per weight)."""
     codes = [(word >> (2 * index)) & 3 for index in range(count)]
-    return np.array([0 if not code & 1 else (-1 if code & 2 else 1) for code in codes],
-                    dtype=np.int64)
+    return np.array([-1 if code & 2 else code & 1 for code in codes], dtype=np.int64)
 
 
 def pack_base3(trits: np.ndarray) -> int:

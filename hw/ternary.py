@@ -141,8 +141,10 @@ class TernaryUnit(wiring.Component):
                 ]
 
         # --- activation buffer: two vectors, one filling while the other is used ------
+        # block RAM even when shallow: as LUT RAM it would cost more LUTs than a lane
         m.submodules.activation_buffer = activation_buffer = Memory(
-            shape=unsigned(li * config.activation_bits), depth=2 * max_chunks, init=[])
+            shape=unsigned(li * config.activation_bits), depth=2 * max_chunks, init=[],
+            attrs={"ram_style": "block"})
         activation_write = activation_buffer.write_port()
         activation_read = activation_buffer.read_port()
         vector_layout = data.StructLayout({"scale": unsigned(SCALE_BITS), "start": 1,

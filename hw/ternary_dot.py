@@ -5,6 +5,7 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from accelgen.numbers import ceil_log2
 from accelgen.ternary_config import TernaryConfig
 
 from .pipeline import data_register
@@ -18,7 +19,8 @@ def chunk_sum_bits(config: TernaryConfig) -> int:
 class TernaryDotProducts(wiring.Component):
     """sums[o] + carries[o] = Σ_i t[o][i]·x[i] for t ∈ {−1, 0, +1}: add, subtract or skip.
 
-    A weight is two bits, ``nonzero`` and ``negative``. A negative term enters the tree
+    A weight is two bits, ``nonzero`` and ``negative`` (which alone means −1, so that
+    the carry below needs no gate). A negative term enters the tree
     as ~x (= −x − 1), and its +1 rides as the carry-in of one of the tree's adders (an
     adder's carry-in costs nothing on a carry chain). A tree of n terms has n − 1 adders,
     so one +1 per row is left over: ``carries[o]``, for the accumulator's carry-in. A term
@@ -44,25 +46,27 @@ class TernaryDotProducts(wiring.Component):
     def elaborate(self, platform):
         config = self._config
         m = Module()
-        width = chunk_sum_bits(config)
         for row in range(config.lanes_out):
             leaves = []
             for lane in range(config.lanes_in):
                 index = row * config.lanes_in + lane
                 x = self.x[lane]
-                negative = self.negative[index] & self.nonzero[index]
-                leaves.append((Mux(self.nonzero[index], Mux(negative, ~x, x), 0), [negative]))
-            total, (carry,) = _adder_tree(m, leaves, width, f"row{row}")
+                negative = self.negative[index]
+                leaves.append((Mux(negative, ~x, Mux(self.nonzero[index], x, 0)), 1,
+                               [negative]))
+            total, _, (carry,) = _adder_tree(m, leaves, config.activation_bits, f"row{row}")
             m.d.comb += [self.sums[row].eq(total), self.carries[row].eq(carry)]
         return m
 
 
-def _adder_tree(m, nodes: list, width: int, name: str):
-    """Σ of (value, pending +1 bits) nodes by pairwise adders, each taking one pending
-    bit as its carry-in, with a register after every level. The registers also keep
-    each adder a carry chain of its own: unregistered, yosys turns adder trees into
-    carry-save LUT logic, which costs 1.25x as much on ECP5. They hold data only (valid
-    bits travel beside the datapath). Returns the root's value and pending bits."""
+def _adder_tree(m, nodes: list, bits: int, name: str):
+    """Σ of (value, leaves, pending +1 bits) nodes by pairwise adders, each taking one
+    pending bit as its carry-in, with a register after every level, each as wide as its
+    sum can get (``bits`` + ceil(log2(leaves)): n terms of ``bits`` bits and n − 1
+    carries fit there). The registers also keep each adder a carry chain of its own:
+    unregistered, yosys turns adder trees into carry-save LUT logic, which costs 1.25x
+    as much on ECP5. They hold data only (valid bits travel beside the datapath).
+    Returns the root node."""
     level = 0
     while len(nodes) > 1:
         merged = []
@@ -70,15 +74,16 @@ def _adder_tree(m, nodes: list, width: int, name: str):
             if i + 1 == len(nodes):
                 merged.append(nodes[i])
                 continue
-            (a, a_bits), (b, b_bits) = nodes[i], nodes[i + 1]
-            bits = a_bits + b_bits
-            merged.append((a + b + bits[0], bits[1:]))
+            (a, a_leaves, a_bits), (b, b_leaves, b_bits) = nodes[i], nodes[i + 1]
+            pending = a_bits + b_bits
+            merged.append((a + b + pending[0], a_leaves + b_leaves, pending[1:]))
         level += 1
         nodes = []
-        for index, (value, bits) in enumerate(merged):
-            register = data_register(signed(width), f"{name}_l{level}_{index}")
-            pending = [data_register(1, f"{name}_l{level}_{index}_c{k}")
-                       for k in range(len(bits))]
-            m.d.sync += [register.eq(value), *(r.eq(b) for r, b in zip(pending, bits))]
-            nodes.append((register, pending))
+        for index, (value, leaves, pending) in enumerate(merged):
+            register = data_register(signed(bits + ceil_log2(leaves)),
+                                     f"{name}_l{level}_{index}")
+            carries = [data_register(1, f"{name}_l{level}_{index}_c{k}")
+                       for k in range(len(pending))]
+            m.d.sync += [register.eq(value), *(r.eq(b) for r, b in zip(carries, pending))]
+            nodes.append((register, leaves, carries))
     return nodes[0]

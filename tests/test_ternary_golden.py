@@ -41,7 +41,7 @@ def test_base3_bytes_hold_at_most_242_and_the_rest_read_as_zero():
     assert pack_base3(np.ones(5, dtype=int)) == 242
     assert base3_byte(242) == [1] * 5 and base3_byte(0) == [-1] * 5
     assert base3_byte(243) == [0] * 5 and base3_byte(255) == [0] * 5
-    assert unpack_2bit(0b10, 1).tolist() == [0]          # the unused 2-bit code
+    assert unpack_2bit(0b10, 1).tolist() == [-1]         # the unused 2-bit code
 
 
 @pytest.mark.parametrize("mlgru", [False, True])
