@@ -178,22 +178,8 @@ def ternary_synthesis_table() -> list[str]:
     return lines
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
-    args = parser.parse_args()
-    os.chdir(ROOT)
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = "\n".join([
-        "# Benchmarks",
-        "",
-        "Made by `make benchmarks` (`python bench/benchmarks.py`); every figure below comes",
-        "from that run. Rerun it to refresh this file.",
-        "",
-        f"- date: {now}",
-        f"- machine: {machine()}",
-        f"- tools: {versions()}",
-        "",
+def systolic_section() -> list[str]:
+    return [
         "## MAC utilization (`accelgen bench`, Verilator RTL simulation)",
         "",
         "Eight back-to-back jobs of K = 256 (weight-stationary: one full tile and 256 vectors",
@@ -211,7 +197,11 @@ def main():
         "this project's machines); the sign says how much faster accelgen is.",
         "",
         *synthesis_table(),
-        "",
+    ]
+
+
+def ternary_section() -> list[str]:
+    return [
         "## Ternary unit (MatMul-free)",
         "",
         "### Decode-style utilization (`accelgen bench`, Verilator RTL simulation)",
@@ -227,10 +217,66 @@ def main():
         "LUT4 per MAC divides the unit's LUT4 (with its weight loader, rescale, result",
         "FIFO and control) by lanes_in x lanes_out; GMAC/s is that MAC count times Fmax.",
         "The DSPs are the BitLinear rescale's (the matrix datapath has none; see",
-        "tests/test_ternary_synth.py).",
+        "tests/test_ternary_synth.py). LUT4 counted as above.",
         "",
         *ternary_synthesis_table(),
+    ]
+
+
+SECTIONS = {"systolic": systolic_section, "ternary": ternary_section}
+
+
+def _kept_sections(path: Path) -> dict:
+    """The sections of an earlier BENCHMARKS.md, by name, to keep those not rerun."""
+    kept, name, lines = {}, None, []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.startswith("<!-- section: "):
+                name, lines = line.split()[2], []
+            elif line.startswith("<!-- end: ") and name:
+                kept[name] = lines
+                name = None
+            elif name:
+                lines.append(line)
+    return kept
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help="sections to rerun; the others are kept from --output "
+                             f"(default: all of {', '.join(SECTIONS)})")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    chosen = args.sections.split(",")
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"--sections: unknown {', '.join(unknown)}; allowed: "
+                     f"{', '.join(SECTIONS)}")
+    kept = _kept_sections(Path(args.output))
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    body = []
+    for name, make in SECTIONS.items():
+        if name in chosen:
+            lines = [f"_Measured {now} on the machine above: "
+                     f"`python bench/benchmarks.py --sections {name}`._", "", *make()]
+        elif name in kept:
+            lines = kept[name]
+        else:
+            continue
+        body += [f"<!-- section: {name} -->", *lines, f"<!-- end: {name} -->", ""]
+    text = "\n".join([
+        "# Benchmarks",
         "",
+        "Made by `make benchmarks` (`python bench/benchmarks.py`); every figure below comes",
+        "from such a run, section by section (`--sections` reruns some and keeps the",
+        "others, each with the date it was measured). Rerun it to refresh this file.",
+        "",
+        f"- machine: {machine()}",
+        f"- tools: {versions()}",
+        "",
+        *body,
     ])
     write_atomically(args.output, text)
     print(f"wrote {args.output}", file=sys.stderr)

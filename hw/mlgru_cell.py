@@ -92,8 +92,8 @@ class MLGRUCell(wiring.Component):
         # stage 6: o.
         c3, c4, c5, c6 = (Signal(control, name=f"c{stage}") for stage in range(3, 7))
         m.d.sync += [c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
-        # h is written in stage 4, so the next step's read of the block (three beats
-        # later at the earliest: its f, c and g) already sees it
+        # h is written as it is formed (while c3 holds the g beat): the next step reads
+        # the block three beats later at the earliest (its f, c and g), and sees it
         with m.If(c3.valid):
             m.d.sync += written.bit_select(c3.block, 1).eq(1)
         m.d.comb += [write.addr.eq(c3.block), write.en.eq(c3.valid)]

@@ -96,7 +96,7 @@ class TernaryUnit(wiring.Component):
                 m.d.sync += load_address.eq(0)
                 if banks == 2:
                     m.d.sync += load_bank.eq(~load_bank)
-        # The word is written one cycle later, from registers; the bank turns full then.
+        # The word is written one cycle later, from registers.
         write = Signal(data.StructLayout({"valid": 1, "last": 1, "bank": range(banks),
                                           "address": range(banks * bank_words)}))
         write_data = data_register(unsigned(config.word_bits), "write_data")
