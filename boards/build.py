@@ -99,7 +99,7 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
         programmer_command(chosen)     # fail before a long build, not after it
     units = design.selected(unit)
     plans = [SelfTestPlan(config) for config in units.values()]
-    platform = chosen.make_platform()
+    platform = chosen.make_platform(program)
     dev = device(chosen.device)
     # the multipliers of all units together share the device's DSP cells
     split = multiplier_split(dev, [shape for config in units.values()

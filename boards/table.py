@@ -17,10 +17,18 @@ class Board:
     programmer_default: str
     extra_tools: tuple = ()  # tools the platform's build script needs beside the toolchain
 
-    def make_platform(self):
+    def make_platform(self, program: bool = False):
+        """The amaranth-boards platform. Some (ULX3S) list their programmer among the
+        tools a build requires; a build that does not program must not need it."""
         import importlib
         module, name = self.platform.split(":")
-        return getattr(importlib.import_module(module), name)()
+        platform = getattr(importlib.import_module(module), name)
+        if not program:
+            tools = platform.required_tools.fget
+            programmer = self.programmer_default
+            platform = type(name, (platform,), {"required_tools": property(
+                lambda self: [tool for tool in tools(self) if tool != programmer])})
+        return platform()
 
 
 BOARDS = {

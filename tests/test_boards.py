@@ -151,7 +151,7 @@ def test_failing_programmer_is_a_clear_error(monkeypatch, tmp_path):
     (tmp_path / "top.bin").write_bytes(b"\x00" * 16)
     board = BOARDS["icebreaker"]
     with pytest.raises(AccelgenError, match="iceprog failed with exit 2; is the board connected"):
-        program_bitstream(board, board.make_platform(), LocalBuildProducts(str(tmp_path)))
+        program_bitstream(board, board.make_platform(program=True), LocalBuildProducts(str(tmp_path)))
 
 
 def test_unknown_board(cli):
