@@ -22,13 +22,18 @@ def field_slots(layout: data.StructLayout):
             yield name, field.offset, shape.width, None, shape.signed
 
 
+def _dtype(width: int):
+    """int64 for fields that fit one, Python integers for wider ones (packed words)."""
+    return np.int64 if width <= 62 else object
+
+
 def pack(layout: data.StructLayout, beats: dict) -> list[int]:
     """Beats as payload integers. ``beats`` maps each field name to a sequence with one
     entry (an array for array fields) per beat; values are taken modulo their width."""
     count = len(next(iter(beats.values())))
     words = [0] * count
     for name, offset, width, length, _ in field_slots(layout):
-        values = np.asarray(beats[name], dtype=np.int64).reshape(count, length or 1)
+        values = np.asarray(beats[name], dtype=_dtype(width)).reshape(count, length or 1)
         mask = (1 << width) - 1
         for beat in range(count):
             word = 0
@@ -46,7 +51,7 @@ def unpack(layout: data.StructLayout, words: list[int]) -> dict:
         mask = (1 << width) - 1
         values = np.array([[(word >> (offset + lane * width)) & mask
                             for lane in range(length or 1)] for word in words],
-                          dtype=np.int64).reshape(len(words), length or 1)
+                          dtype=_dtype(width)).reshape(len(words), length or 1)
         if is_signed:
             values = np.where(values >> (width - 1) & 1, values - (1 << width), values)
         out[name] = values if length is not None else values[:, 0]

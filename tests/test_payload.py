@@ -27,3 +27,13 @@ def test_unsigned_fields_stay_unsigned():
     top = (1 << config.accumulator_width) - 1
     words = pack(layout, {"y": [[top, 0]], "last": [0]})
     assert unpack(layout, words)["y"].tolist() == [[top, 0]]
+
+
+def test_fields_wider_than_64_bits_round_trip():
+    from amaranth.lib import data
+    layout = data.StructLayout({"data": 512, "last": 1})
+    word = (1 << 511) | 12345
+    words = pack(layout, {"data": [word, 7], "last": [1, 0]})
+    assert words == [word | 1 << 512, 7]
+    back = unpack(layout, words)
+    assert back["data"].tolist() == [word, 7] and back["last"].tolist() == [1, 0]

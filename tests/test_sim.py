@@ -31,6 +31,9 @@ CASES = {
                                  "max_rows": 13, "max_cols": 7, "packing": "base3",
                                  "double_buffer": False, "activation_bits": 5},
     "ternary-mlgru-preset": "ternary_mlgru.yaml",
+    # 128-bit weight words: wider than the bench's int64 fields
+    "ternary-8x8-wide": {"kind": "ternary", "lanes_in": 8, "lanes_out": 8, "max_rows": 24,
+                         "max_cols": 40},
     "ternary-mlgru-2x3": {"kind": "ternary", "lanes_in": 2, "lanes_out": 3, "max_rows": 7,
                           "max_cols": 9, "mlgru": True, "scale_fraction_bits": 6,
                           "output_bits": 16},
