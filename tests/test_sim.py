@@ -23,6 +23,7 @@ CASES = {
     "ws-5x2-uint2xuint3": {"rows": 5, "cols": 2, "activation_bits": 2, "weight_bits": 3,
                            "signed": False, "dataflow": "weight_stationary"},
     "ws-2x4-preset": "ws_int8_2x4.yaml",
+    "ternary-default": {"kind": "ternary"},
     "ternary-1x1": {"kind": "ternary", "lanes_in": 1, "lanes_out": 1, "max_rows": 3,
                     "max_cols": 2},
     "ternary-preset": "ternary_8x2.yaml",
