@@ -78,66 +78,91 @@ class TernaryUnit(wiring.Component):
         # per bank: the shape of its matrix, as the engine's counters need it
         bank_layout = data.StructLayout({
             "chunks_last": range(max_chunks), "blocks_last": range(config.max_hidden_blocks),
+            "one_chunk": 1, "one_block": 1,
             "cols_in_last_chunk": range(li + 1), "rows_in_last_block": range(lo + 1),
             "scale": unsigned(SCALE_BITS)})
         bank = [Signal(bank_layout, name=f"bank{index}") for index in range(banks)]
         weights_full = [Signal(name=f"weights_full{index}") for index in range(banks)]
 
+        # A bank is `taken` from its last word's transfer until the engine is done with
+        # it, so ready is one register picked by the bank being loaded.
+        taken = [Signal(name=f"taken{index}") for index in range(banks)]
         load_bank = Signal(range(banks))
-        load_address = Signal(range(bank_words + 1))
+        load_address = Signal(range(bank_words))
+        room = Signal(init=1)       # load_address has not passed the bank's last word
         in_load = Signal()
         beat = self.weights.payload
         loading = self.weights.valid & self.weights.ready
+        m.d.comb += self.weights.ready.eq(~_pick(load_bank, taken))
         with m.If(loading):
             m.d.sync += in_load.eq(~beat.last)
-            with m.If(load_address != bank_words):
-                m.d.sync += load_address.eq(load_address + 1)
+            with m.If(room):
+                m.d.sync += [load_address.eq(load_address + 1),
+                             room.eq(load_address != bank_words - 1)]
             with m.If(beat.last):
-                m.d.sync += load_address.eq(0)
+                m.d.sync += [load_address.eq(0), room.eq(1)]
                 if banks == 2:
                     m.d.sync += load_bank.eq(~load_bank)
+            for index in range(banks):
+                with m.If(beat.last & (load_bank == index)):
+                    m.d.sync += taken[index].eq(1)
         # The word is written one cycle later, from registers.
         write = Signal(data.StructLayout({"valid": 1, "last": 1, "bank": range(banks),
                                           "address": range(banks * bank_words)}))
         write_data = data_register(unsigned(config.word_bits), "write_data")
-        m.d.sync += [write.valid.eq(loading & (load_address != bank_words)),
+        m.d.sync += [write.valid.eq(loading & room),
                      write.last.eq(loading & beat.last), write.bank.eq(load_bank),
                      write.address.eq(load_address + Mux(load_bank, bank_words, 0)),
                      write_data.eq(beat.data)]
         m.d.comb += [weight_write.en.eq(write.valid), weight_write.addr.eq(write.address),
                      weight_write.data.eq(write_data)]
-        # a bank turns full a cycle after its last word is written, so that the engine's
-        # flags have seen its shape
-        loaded = Signal(data.StructLayout({"valid": 1, "bank": range(banks)}))
-        m.d.sync += [loaded.valid.eq(write.last), loaded.bank.eq(write.bank)]
-        finishing = (write.last & (write.bank == load_bank) |
-                     loaded.valid & (loaded.bank == load_bank))
-        m.d.comb += self.weights.ready.eq(~_pick(load_bank, weights_full) & ~finishing)
+        # A bank turns full four cycles after its last word is written: its header's
+        # fields (four cycles after its first word) and the engine's flags (one more)
+        # are ready by then, even for a one-word load.
+        loaded = taps(m, Signal(data.StructLayout({"valid": 1, "bank": range(banks)})), 4,
+                      name="loaded")
+        m.d.comb += [loaded[0].valid.eq(write.last), loaded[0].bank.eq(write.bank)]
+        loaded = loaded[-1]
 
-        # The header (first beat) is clamped and divided into chunks and blocks in the
-        # next cycle, long before the engine may use the bank.
+        # The header (first beat) is clamped and divided into chunks and blocks over the
+        # next cycles, before the engine may use the bank (see `loaded`).
         header = Signal(data.StructLayout({"valid": 1, "bank": range(banks),
                                            "rows": beat.rows.shape(), "cols": beat.cols.shape(),
                                            "scale": unsigned(SCALE_BITS)}))
         m.d.sync += [header.valid.eq(loading & ~in_load), header.bank.eq(load_bank),
                      header.rows.eq(beat.rows), header.cols.eq(beat.cols),
                      header.scale.eq(beat.scale)]
-        rows = Mux(header.rows > config.max_rows, config.max_rows,
-                   Mux(header.rows == 0, 1, header.rows))
-        cols = Mux(header.cols > config.max_cols, config.max_cols,
-                   Mux(header.cols == 0, 1, header.cols))
-        chunk_count = ceil_divide(cols, li, config.max_cols)
-        block_count = ceil_divide(rows, lo, config.max_rows)
+        # three register stages: clamp, divide, then the bank's fields
+        shape = data.StructLayout({"valid": 1, "bank": range(banks),
+                                   "rows": range(config.max_rows + 1),
+                                   "cols": range(config.max_cols + 1),
+                                   "chunks": range(max_chunks + 1),
+                                   "blocks": range(config.max_hidden_blocks + 1),
+                                   "scale": unsigned(SCALE_BITS)})
+        clamped, divided = Signal(shape, name="clamped"), Signal(shape, name="divided")
+        m.d.sync += [
+            clamped.valid.eq(header.valid), clamped.bank.eq(header.bank),
+            clamped.scale.eq(header.scale),
+            clamped.rows.eq(Mux(header.rows > config.max_rows, config.max_rows,
+                                Mux(header.rows == 0, 1, header.rows))),
+            clamped.cols.eq(Mux(header.cols > config.max_cols, config.max_cols,
+                                Mux(header.cols == 0, 1, header.cols))),
+            divided.eq(clamped),
+            divided.chunks.eq(ceil_divide(clamped.cols, li, config.max_cols)),
+            divided.blocks.eq(ceil_divide(clamped.rows, lo, config.max_rows)),
+        ]
         for index in range(banks):
-            with m.If(header.valid & (header.bank == index)):
+            with m.If(divided.valid & (divided.bank == index)):
                 m.d.sync += [
-                    bank[index].chunks_last.eq(chunk_count - 1),
-                    bank[index].blocks_last.eq(block_count - 1),
+                    bank[index].chunks_last.eq(divided.chunks - 1),
+                    bank[index].blocks_last.eq(divided.blocks - 1),
+                    bank[index].one_chunk.eq(divided.chunks == 1),
+                    bank[index].one_block.eq(divided.blocks == 1),
                     bank[index].cols_in_last_chunk.eq(
-                        cols + li - multiply_by_constant(chunk_count, li)),
+                        divided.cols + li - multiply_by_constant(divided.chunks, li)),
                     bank[index].rows_in_last_block.eq(
-                        rows + lo - multiply_by_constant(block_count, lo)),
-                    bank[index].scale.eq(header.scale),
+                        divided.rows + lo - multiply_by_constant(divided.blocks, lo)),
+                    bank[index].scale.eq(divided.scale),
                 ]
 
         # --- activation buffer: two vectors, one filling while the other is used ------
@@ -197,14 +222,24 @@ class TernaryUnit(wiring.Component):
         next_slot = use_slot ^ (issue & vector_end)
         next_bank = (compute_bank ^ (issue & vector_end & current.final)
                      if banks == 2 else compute_bank)
-        next_chunk = Mux(issue, Mux(chunk_last, 0, chunk_index + 1), chunk_index)
-        next_phase = Mux(issue & chunk_last, Mux(phase_last, 0, phase + 1), phase)
-        next_block = Mux(issue & chunk_last & phase_last, Mux(block_last, 0, block + 1), block)
+        # Each counter either stays, steps or wraps to 0; the three compares come from
+        # registers, in parallel, and the handshake only picks one.
+        step_chunk = issue
+        step_block = issue & chunk_last & phase_last
         next_shape = _pick(next_bank, bank)
-        m.d.sync += [chunk_index.eq(next_chunk), phase.eq(next_phase), block.eq(next_block),
-                     use_slot.eq(next_slot), compute_bank.eq(next_bank),
-                     chunk_last.eq(next_chunk == next_shape.chunks_last),
-                     block_last.eq(next_block == next_shape.blocks_last)]
+        next_chunk = Mux(step_chunk, Mux(chunk_last, 0, chunk_index + 1), chunk_index)
+        next_phase = Mux(issue & chunk_last, Mux(phase_last, 0, phase + 1), phase)
+        next_block = Mux(step_block, Mux(block_last, 0, block + 1), block)
+        m.d.sync += [
+            chunk_index.eq(next_chunk), phase.eq(next_phase), block.eq(next_block),
+            use_slot.eq(next_slot), compute_bank.eq(next_bank),
+            chunk_last.eq(Mux(step_chunk, Mux(chunk_last, next_shape.one_chunk,
+                                              chunk_index + 1 == active.chunks_last),
+                              chunk_index == active.chunks_last)),
+            block_last.eq(Mux(step_block, Mux(block_last, next_shape.one_block,
+                                              block + 1 == active.blocks_last),
+                              block == active.blocks_last)),
+        ]
         # memory addresses, bank and slot offsets included, are registers too
         weight_address = Signal(range(banks * bank_words))
         activation_address = Signal(range(2 * max_chunks))
@@ -220,7 +255,7 @@ class TernaryUnit(wiring.Component):
                 m.d.sync += vector_full[index].eq(0)
         for index in range(banks):
             with m.If(issue & vector_end & current.final & (compute_bank == index)):
-                m.d.sync += weights_full[index].eq(0)
+                m.d.sync += [weights_full[index].eq(0), taken[index].eq(0)]
             with m.If(loaded.valid & (loaded.bank == index)):
                 m.d.sync += weights_full[index].eq(1)
         m.d.comb += [weight_read.addr.eq(weight_address),
