@@ -2,7 +2,9 @@
 and resources and Fmax from Yosys + nextpnr (`accelgen synth`), for the configs the
 project tracks, with the machine, the date and the tool versions.
 
-Run: `make benchmarks` (or `.venv/bin/python bench/benchmarks.py`).
+Run: `make benchmarks` (or `.venv/bin/python bench/benchmarks.py`), about 1.5 hours on
+two cores; `--sections systolic,ternary` skips the hour-long largest ternary run and
+keeps that section from the existing file.
 """
 
 import argparse
