@@ -2,9 +2,8 @@
 and resources and Fmax from Yosys + nextpnr (`accelgen synth`), for the configs the
 project tracks, with the machine, the date and the tool versions.
 
-Run: `make benchmarks` (or `.venv/bin/python bench/benchmarks.py`), about 1.5 hours on
-two cores; `--sections systolic,ternary` skips the hour-long largest ternary run and
-keeps that section from the existing file.
+Run: `make benchmarks` (or `.venv/bin/python bench/benchmarks.py`), about an hour on
+two cores; `--sections ternary` reruns one section and keeps the others.
 """
 
 import argparse
@@ -225,26 +224,7 @@ def ternary_section() -> list[str]:
     ]
 
 
-# the largest ternary configuration tried on ecp5-85k (its nextpnr run takes about an
-# hour on two cores, so it is a section of its own)
-TERNARY_LARGEST = ("48x48 lanes, 768x768, 2bit",
-                   ternary("t48", lanes_in=48, lanes_out=48, max_rows=768, max_cols=768),
-                   "ecp5-85k")
-
-
-def ternary_largest_section() -> list[str]:
-    label, design, device = TERNARY_LARGEST
-    print(f"synth: ternary {label} on {device}", file=sys.stderr)
-    config = design.units["t"]
-    cost = synthesize(design, device)["units"]["t"]
-    row, _ = _per_mac_row(label, device, cost, config.lanes_in * config.lanes_out, 1.0)
-    return ["### The largest ternary configuration that fits ecp5-85k (`accelgen synth`)", "",
-            "| config | device | LUT4 | LUT4 per MAC | FF | DSP | BRAM | Fmax (MHz) | GMAC/s "
-            "| flow |", "|---|---|---|---|---|---|---|---|---|---|", row]
-
-
-SECTIONS = {"systolic": systolic_section, "ternary": ternary_section,
-            "ternary_largest": ternary_largest_section}
+SECTIONS = {"systolic": systolic_section, "ternary": ternary_section}
 
 
 def _kept_sections(path: Path) -> dict:
