@@ -56,3 +56,14 @@ def unpack(layout: data.StructLayout, words: list[int]) -> dict:
             values = np.where(values >> (width - 1) & 1, values - (1 << width), values)
         out[name] = values if length is not None else values[:, 0]
     return out
+
+
+def frames(last, longest: int | None = None) -> list[slice]:
+    """Split a stream's beats into frames ending at ``last`` (or after ``longest``
+    beats); beats after the final ``last`` belong to no frame."""
+    out, start = [], 0
+    for beat, is_last in enumerate(last):
+        if is_last or (longest is not None and beat - start + 1 == longest):
+            out.append(slice(start, beat + 1))
+            start = beat + 1
+    return out

@@ -100,6 +100,11 @@ class TernaryConfig(UnitConfig):
         return value_range(self.activation_bits, True)
 
     @property
+    def chunk_sum_bits(self) -> int:
+        """Exact width of one chunk's sum: |Σ t·x| <= lanes_in · 2^(bits-1)."""
+        return (self.lanes_in << (self.activation_bits - 1)).bit_length() + 1
+
+    @property
     def sum_bits(self) -> int:
         """Exact width of a row's integer sum: |Σ t·x| <= max_cols · 2^(bits-1)."""
         return (self.max_cols << (self.activation_bits - 1)).bit_length() + 1

@@ -165,8 +165,10 @@ def matvec(config: TernaryConfig, trits: np.ndarray, x: np.ndarray) -> np.ndarra
 
 
 def round_shift(values, shift: int):
-    """values / 2^shift rounded half up (toward +∞), as an add and an arithmetic shift."""
-    values = np.asarray(values, dtype=np.int64)
+    """values / 2^shift rounded half up (toward +∞), as an add and an arithmetic shift.
+    Python-integer (object) arrays stay exact, for products wider than 64 bits."""
+    values = np.asarray(values)
+    values = values if values.dtype == object else values.astype(np.int64)
     if shift == 0:
         return values
     return (values + (1 << (shift - 1))) >> shift
@@ -183,15 +185,8 @@ def rescale(config: TernaryConfig, sums: np.ndarray, c: int) -> np.ndarray:
     to output_bits."""
     low, high = config.output_range
     exact = np.asarray(sums, dtype=object) * c     # up to 21 + 32 bits: past int64's
-    rounded = round_shift_exact(exact, config.scale_fraction_bits)
+    rounded = round_shift(exact, config.scale_fraction_bits)
     return np.clip(rounded, low, high).astype(np.int64)
-
-
-def round_shift_exact(values, shift: int):
-    """:func:`round_shift` on Python integers, for products wider than 64 bits."""
-    if shift == 0:
-        return values
-    return (values + (1 << (shift - 1))) >> shift
 
 
 def bitlinear_float(weights: np.ndarray, x: np.ndarray, bits: int = 8) -> np.ndarray:

@@ -11,11 +11,6 @@ from accelgen.ternary_config import TernaryConfig
 from .pipeline import data_register
 
 
-def chunk_sum_bits(config: TernaryConfig) -> int:
-    """Exact width of one chunk's sum: |Σ t·x| <= lanes_in · 2^(bits−1)."""
-    return (config.lanes_in << (config.activation_bits - 1)).bit_length() + 1
-
-
 class TernaryDotProducts(wiring.Component):
     """sums[o] + carries[o] = Σ_i t[o][i]·x[i] for t ∈ {−1, 0, +1}: add, subtract or skip.
 
@@ -39,7 +34,7 @@ class TernaryDotProducts(wiring.Component):
             "nonzero": In(lanes),
             "negative": In(lanes),
             "x": In(data.ArrayLayout(signed(config.activation_bits), config.lanes_in)),
-            "sums": Out(data.ArrayLayout(signed(chunk_sum_bits(config)), config.lanes_out)),
+            "sums": Out(data.ArrayLayout(signed(config.chunk_sum_bits), config.lanes_out)),
             "carries": Out(config.lanes_out),
         })
 

@@ -6,20 +6,10 @@ import numpy as np
 from accelgen.golden.systolic import output_stationary_tile, weight_stationary_vectors
 from accelgen.hw.systolic_layouts import (activation_layout, input_layouts, operand_layout,
                                           output_layouts, result_layout, weight_row_layout)
-from accelgen.payload import pack, unpack
+from accelgen.payload import frames, pack, unpack
 
 
 __all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frames"]
-
-
-def _frames(last: np.ndarray, longest: int | None = None) -> list[slice]:
-    """Split beats into frames ending at `last` (or after `longest` beats)."""
-    frames, start = [], 0
-    for beat, is_last in enumerate(last):
-        if is_last or (longest is not None and beat - start + 1 == longest):
-            frames.append(slice(start, beat + 1))
-            start = beat + 1
-    return frames
 
 
 def reference_beats(config, stimulus: dict) -> dict:
@@ -28,13 +18,13 @@ def reference_beats(config, stimulus: dict) -> dict:
     out = []
     if config.output_stationary:
         beats = unpack(operand_layout(config), stimulus["operands"])
-        for job in _frames(beats["last"]):
+        for job in frames(beats["last"]):
             tile = output_stationary_tile(config, beats["a"][job], beats["w"][job])
             out += pack(results, {"y": tile, "last": np.arange(config.rows) == config.rows - 1})
         return {"result": out}
     tiles = unpack(weight_row_layout(config), stimulus["weights"])
     vectors = unpack(activation_layout(config), stimulus["activations"])
-    for tile, job in zip(_frames(tiles["last"], config.rows), _frames(vectors["last"])):
+    for tile, job in zip(frames(tiles["last"], config.rows), frames(vectors["last"])):
         weights = np.zeros((config.rows, config.cols), dtype=np.int64)
         weights[: tile.stop - tile.start] = tiles["w"][tile]
         y = weight_stationary_vectors(config, weights, vectors["a"][job])

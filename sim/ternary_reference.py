@@ -7,18 +7,9 @@ from accelgen.golden.ternary import (chunks, clamp_shape, combined_scale, mlgru_
                                      rescale, words_matrices)
 from accelgen.hw.ternary_layouts import (activation_layout, input_layouts, output_layouts,
                                          result_layout, weight_layout)
-from accelgen.payload import pack, unpack
+from accelgen.payload import frames, pack, unpack
 
 __all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frames"]
-
-
-def _frames(last) -> list[slice]:
-    frames, start = [], 0
-    for beat, is_last in enumerate(last):
-        if is_last:
-            frames.append(slice(start, beat + 1))
-            start = beat + 1
-    return frames
 
 
 class ReferenceUnit:
@@ -72,7 +63,7 @@ def reference_beats(config, stimulus: dict) -> dict:
     without a load to use give no results (the unit waits for one)."""
     weights = unpack(weight_layout(config), stimulus["weights"])
     loads = []
-    for frame in _frames(weights["last"]):
+    for frame in frames(weights["last"]):
         first = frame.start
         rows, cols = clamp_shape(config, int(weights["rows"][first]),
                                  int(weights["cols"][first]))
@@ -80,7 +71,7 @@ def reference_beats(config, stimulus: dict) -> dict:
         loads.append((rows, cols, int(weights["scale"][first]), words))
     vectors = unpack(activation_layout(config), stimulus["activations"])
     unit, out, load = ReferenceUnit(config), [], 0
-    for frame in _frames(vectors["last"]):
+    for frame in frames(vectors["last"]):
         if load == len(loads):
             break
         beats = {name: values[frame] for name, values in vectors.items()}
