@@ -1,14 +1,14 @@
 """MatMul-free ternary matrix-vector unit: packed ternary weights in block RAM, adder
 trees instead of multipliers, the BitLinear rescale and (optionally) the MLGRU cell."""
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
 from accelgen.golden.ternary import base3_byte
 from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
-from . import bitlinear_rescale, mlgru_cell
+from . import bitlinear_rescale
 from .arithmetic import ceil_divide, multiply_by_constant
 from .bitlinear_rescale import BitLinearRescale
 from .credit_fifo import result_fifo

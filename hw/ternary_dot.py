@@ -1,7 +1,7 @@
 """The multiplier-free heart of the ternary unit: lanes_out dot products of one
 activation chunk with lanes_out rows of ternary weights, as adder trees."""
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
