@@ -55,7 +55,9 @@ def unit_to_dict(unit) -> dict:
     out = {"kind": unit.kind}
     for field in dataclasses.fields(unit):
         value = getattr(unit, field.name)
-        out[field.name] = value.value if isinstance(value, enum.Enum) else value
+        if isinstance(value, enum.Enum):
+            value = value.value
+        out[field.name] = list(value) if isinstance(value, tuple) else value
     return out
 
 
@@ -71,6 +73,11 @@ def _convert(value, kind, field: str):
         if value is None:
             return None
         return _convert(value, options[0], field)
+    if typing.get_origin(kind) is tuple:
+        # a list of names (tuple[str, ...]); the unit's own check says which are allowed
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(field, f"must be a list of names, got {value!r}")
+        return tuple(value)
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         allowed = [member.value for member in kind]
         if value not in allowed:

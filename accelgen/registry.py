@@ -5,6 +5,7 @@ over it; adding a unit adds one line to UNIT_KINDS."""
 from dataclasses import dataclass
 from typing import Callable
 
+from .bitserial_config import BitSerialConfig
 from .systolic_config import SystolicConfig
 from .ternary_config import TernaryConfig
 
@@ -44,4 +45,7 @@ UNIT_KINDS = {
     "ternary": UnitKind("ternary", TernaryConfig, "accelgen.hw.ternary:ternary_unit",
                         "accelgen.sim.ternary_bench:TernaryBench",
                         "accelgen.sim.ternary_reference", "docs/units/ternary.md"),
+    "bitserial": UnitKind("bitserial", BitSerialConfig, "accelgen.hw.bitserial:bitserial_unit",
+                          "accelgen.sim.bitserial_bench:BitSerialBench",
+                          "accelgen.sim.bitserial_reference", "docs/units/bitserial.md"),
 }

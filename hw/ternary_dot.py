@@ -5,10 +5,9 @@ from amaranth.hdl import Module, Mux, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from accelgen.numbers import ceil_log2
 from accelgen.ternary_config import TernaryConfig
 
-from .pipeline import data_register
+from .adder_tree import adder_tree
 
 
 class TernaryDotProducts(wiring.Component):
@@ -49,36 +48,6 @@ class TernaryDotProducts(wiring.Component):
                 negative = self.negative[index]
                 leaves.append((Mux(negative, ~x, Mux(self.nonzero[index], x, 0)), 1,
                                [negative]))
-            total, _, (carry,) = _adder_tree(m, leaves, config.activation_bits, f"row{row}")
+            total, _, (carry,) = adder_tree(m, leaves, config.activation_bits, f"row{row}")
             m.d.comb += [self.sums[row].eq(total), self.carries[row].eq(carry)]
         return m
-
-
-def _adder_tree(m, nodes: list, bits: int, name: str):
-    """Σ of (value, leaves, pending +1 bits) nodes by pairwise adders, each taking one
-    pending bit as its carry-in, with a register after every level, each as wide as its
-    sum can get (``bits`` + ceil(log2(leaves)): n terms of ``bits`` bits and n − 1
-    carries fit there). The registers also keep each adder a carry chain of its own:
-    unregistered, yosys turns adder trees into carry-save LUT logic, which costs 1.25x
-    as much on ECP5. They hold data only (valid bits travel beside the datapath).
-    Returns the root node."""
-    level = 0
-    while len(nodes) > 1:
-        merged = []
-        for i in range(0, len(nodes), 2):
-            if i + 1 == len(nodes):
-                merged.append(nodes[i])
-                continue
-            (a, a_leaves, a_bits), (b, b_leaves, b_bits) = nodes[i], nodes[i + 1]
-            pending = a_bits + b_bits
-            merged.append((a + b + pending[0], a_leaves + b_leaves, pending[1:]))
-        level += 1
-        nodes = []
-        for index, (value, leaves, pending) in enumerate(merged):
-            register = data_register(signed(bits + ceil_log2(leaves)),
-                                     f"{name}_l{level}_{index}")
-            carries = [data_register(1, f"{name}_l{level}_{index}_c{k}")
-                       for k in range(len(pending))]
-            m.d.sync += [register.eq(value), *(r.eq(b) for r, b in zip(carries, pending))]
-            nodes.append((register, leaves, carries))
-    return nodes[0]

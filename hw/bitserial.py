@@ -1,0 +1,165 @@
+"""BitMoD-style bit-serial matrix-vector unit: per-group mixture of datatypes, weights
+taken bit-serially, each group's partial sum scaled by shift-and-add."""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import data, wiring
+
+from accelgen.bitserial_config import SCALE_BITS, BitSerialConfig
+
+from .bit_plane_dots import BitPlaneDots
+from .bitmod_decoder import CodeDecoder, datatype_info, datatype_info_layout, mantissa_layout
+from .bitserial_layouts import activation_layout, input_layouts, output_layouts, result_layout
+from .credit_fifo import result_fifo
+from .pipeline import data_register, taps
+from .serial_scaler import SerialScaler
+from .streams import stream_signature
+from .vector_buffer import VectorBuffer
+
+
+class BitSerialUnit(wiring.Component):
+    """y = W·x for BitMoD-quantized W streamed in, one vector x held on chip per job.
+
+    A job is a vector on ``activations`` (ceil(cols/lanes) beats, ``last`` on the final
+    one) and the matrix on ``weights``: for each block of ``pes`` rows, one beat per
+    chunk of ``lanes`` columns, in column order; the first beat of each group (every
+    group_size/lanes chunks from the row's start) carries each row's datatype selector
+    and scale. A row block ends after as many beats as the vector has (or at ``last``,
+    which ends the job); its ``result`` beat is round_saturate(Σ_g scale_g · Σ w·x)
+    per row. The next vector loads while the current job runs.
+
+    Parameters
+    ----------
+    config : BitSerialConfig
+    """
+
+    def __init__(self, config: BitSerialConfig):
+        self._config = config
+        super().__init__(stream_signature(input_layouts(config), output_layouts(config)))
+
+    def elaborate(self, platform):
+        config = self._config
+        m = Module()
+        pes, lanes = config.pes, config.lanes
+        fifo = result_fifo(m, self.result, result_layout(config),
+                           depth=config.result_fifo_depth, max_reserve=1)
+        m.submodules.vectors = vectors = VectorBuffer(activation_layout(config),
+                                                      config.max_chunks)
+        wiring.connect(m, wiring.flipped(self.activations), vectors.vector)
+
+        # --- stage 1: the accepted weight beat, with its group's datatypes and scales --
+        info_layout = datatype_info_layout(config)
+        chunk_layout = data.StructLayout({
+            "group_first": 1, "group_end": 1, "row_first": 1, "row_end": 1, "last": 1,
+            "slot": 1, "chunk": range(config.max_chunks),
+            "cycles": range(config.planes // config.bits_per_cycle + 1)})
+        held = Signal(chunk_layout, name="held")
+        held_valid = Signal()
+        held_codes = data_register(self.weights.payload.codes.shape(), "held_codes")
+        held_info = [data_register(info_layout, f"held_info{row}") for row in range(pes)]
+        held_scale = data_register(self.weights.payload.scale.shape(), "held_scale")
+        group_info = [data_register(info_layout, f"group_info{row}") for row in range(pes)]
+        group_scale = data_register(self.weights.payload.scale.shape(), "group_scale")
+
+        use_slot = Signal()
+        chunk = Signal(range(config.max_chunks))
+        group_chunk = Signal(range(config.chunks_per_group))
+        row_first = Signal(init=1)
+        beat = self.weights.payload
+        accept = self.weights.valid & self.weights.ready
+        row_end = (chunk == vectors.chunks_last[use_slot]) | beat.last
+        group_first = group_chunk == 0
+        group_end = (group_chunk == config.chunks_per_group - 1) | row_end
+        infos = []
+        for row in range(pes):
+            info = Signal(info_layout, name=f"info{row}")
+            m.d.comb += info.eq(Mux(group_first,
+                                    datatype_info(m, config, beat.datatype[row], f"new_info{row}"),
+                                    group_info[row]))
+            infos.append(info)
+        # the rows compute in lockstep: a chunk takes the cycles of its widest datatype
+        cycles = infos[0].cycles
+        for info in infos[1:]:
+            cycles = Mux(info.cycles > cycles, info.cycles, cycles)
+        with m.If(accept):
+            m.d.sync += [
+                held.group_first.eq(group_first), held.group_end.eq(group_end),
+                held.row_first.eq(row_first), held.row_end.eq(row_end),
+                held.last.eq(beat.last), held.slot.eq(use_slot), held.chunk.eq(chunk),
+                held.cycles.eq(cycles),
+                chunk.eq(Mux(row_end, 0, chunk + 1)),
+                group_chunk.eq(Mux(group_end, 0, group_chunk + 1)),
+                row_first.eq(row_end | (row_first & ~group_end)),
+                use_slot.eq(use_slot ^ beat.last),
+                held_codes.eq(beat.codes),
+                held_scale.eq(Mux(group_first, beat.scale, group_scale)),
+                group_scale.eq(Mux(group_first, beat.scale, group_scale)),
+            ]
+            for row in range(pes):
+                m.d.sync += [held_info[row].eq(infos[row]), group_info[row].eq(infos[row])]
+
+        # --- stage 2: the chunk being computed, a step (b bit planes) per cycle --------
+        busy = Signal()
+        step = Signal(range(config.planes // config.bits_per_cycle))
+        first = Signal()
+        current = Signal(chunk_layout, name="current")
+        current_scale = data_register(held_scale.shape(), "current_scale")
+        weights = Signal(data.ArrayLayout(mantissa_layout(config), pes * lanes),
+                         name="mantissas", reset_less=True)
+        # a group's last step waits until the dequantizer can take its sum, the row's
+        # last step until the result FIFO has room
+        spacing = Signal(range(config.scale_cycles))
+        last_step = step == 0
+        issue = busy & ~(last_step & current.group_end & (spacing != 0)) & \
+            ~(last_step & current.row_end & ~fifo.can_reserve)
+        move = held_valid & (~busy | (last_step & issue))
+        m.d.comb += self.weights.ready.eq(vectors.full.bit_select(use_slot, 1) &
+                                          (~held_valid | move))
+        with m.If(accept):
+            m.d.sync += held_valid.eq(1)
+        with m.Elif(move):
+            m.d.sync += held_valid.eq(0)
+        with m.If(issue):
+            m.d.sync += [step.eq(step - 1), first.eq(0)]
+            with m.If(last_step):
+                m.d.sync += busy.eq(0)
+        with m.If(move):
+            m.d.sync += [busy.eq(1), step.eq(held.cycles - 1), first.eq(1),
+                         current.eq(held), current_scale.eq(held_scale)]
+        for index in range(pes * lanes):
+            m.submodules[f"decode{index}"] = decoder = CodeDecoder(config)
+            m.d.comb += [decoder.code.eq(held_codes[index]),
+                         decoder.info.eq(held_info[index // lanes])]
+            with m.If(move):
+                m.d.sync += weights[index].eq(decoder.out)
+        m.d.comb += [vectors.read_en.eq(move), vectors.read_slot.eq(held.slot),
+                     vectors.read_chunk.eq(held.chunk),
+                     vectors.release.eq(move & held.last), vectors.release_slot.eq(held.slot)]
+        group_done = issue & last_step & current.group_end
+        with m.If(group_done):
+            m.d.sync += spacing.eq(config.scale_cycles - 1)
+        with m.Elif(spacing != 0):
+            m.d.sync += spacing.eq(spacing - 1)
+        m.d.comb += fifo.reserve.eq(issue & last_step & current.row_end)
+
+        # --- the datapath: bit planes, trees, chunk and group sums, then the scales ----
+        m.submodules.dots = dots = BitPlaneDots(config)
+        m.d.comb += [dots.weights.eq(weights), dots.x.eq(vectors.data), dots.step.eq(step),
+                     dots.valid.eq(issue), dots.first.eq(first), dots.last.eq(last_step),
+                     dots.group_first.eq(current.group_first),
+                     dots.group_end.eq(current.group_end)]
+        group = Signal(data.StructLayout({"row_first": 1, "row_end": 1, "last": 1,
+                                          "scale": current_scale.shape()}))
+        m.d.comb += [group.row_first.eq(current.row_first), group.row_end.eq(current.row_end),
+                     group.last.eq(current.last), group.scale.eq(current_scale)]
+        at_done = taps(m, group, dots.LATENCY, name="group", reset_less=True)[-1]
+        m.submodules.scaler = scaler = SerialScaler(config)
+        m.d.comb += [scaler.start.eq(dots.done), scaler.clear.eq(at_done.row_first),
+                     scaler.finish.eq(at_done.row_end), scaler.last.eq(at_done.last),
+                     scaler.sums.eq(dots.sums), scaler.scales.eq(at_done.scale),
+                     fifo.w_en.eq(scaler.done), fifo.w_data.y.eq(scaler.y),
+                     fifo.w_data.last.eq(scaler.y_last)]
+        return m
+
+
+def bitserial_unit(config: BitSerialConfig) -> BitSerialUnit:
+    return BitSerialUnit(config)

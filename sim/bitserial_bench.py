@@ -1,0 +1,232 @@
+"""cocotb bench of the bit-serial unit against golden.bitmod."""
+
+import json
+import os
+
+import cocotb
+import numpy as np
+from cocotb.triggers import FallingEdge
+
+from accelgen.bitserial_config import SCALE_BITS
+from accelgen.golden.bitmod import quantize_families
+
+from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
+from .bitserial_reference import (input_layouts, matrix_words, output_layouts,
+                                  reference_beats, vector_words)
+
+
+class BitSerialBench(Bench):
+    """A job is a vector and a matrix; its expected result beats come from the
+    reference over that job's own beats (no state carries from job to job)."""
+
+    def __init__(self, dut, config, seed, stall=0.0):
+        self.inputs, self.outputs = input_layouts(config), output_layouts(config)
+        super().__init__(dut, config, seed, stall)
+
+    def timeout(self, jobs: list, results: int) -> int:
+        # a beat may take up to 8 cycles (INT8 at one bit per cycle)
+        return super().timeout(jobs, results) * self.config.planes
+
+    # --- stimulus -------------------------------------------------------------------
+    def job(self, selectors, scales, codes, x):
+        stimulus = {"weights": matrix_words(self.config, selectors, scales, codes),
+                    "activations": vector_words(self.config, x)}
+        return stimulus, reference_beats(self.config, stimulus)
+
+    def activations(self, cols: int, extreme: str | None = None) -> np.ndarray:
+        low, high = self.config.activation_range
+        if extreme is not None:
+            return np.full(cols, {"min": low, "max": high}[extreme], dtype=np.int64)
+        return self.rng.integers(low, high + 1, size=cols, dtype=np.int64)
+
+    def random_job(self, rows: int | None = None, cols: int | None = None,
+                   selector: int | None = None):
+        """Random codes, scales and (unless given) a random datatype per group."""
+        config = self.config
+        rows = rows or int(self.rng.integers(1, 3 * config.pes + 1))
+        cols = cols or int(self.rng.integers(1, config.max_cols + 1))
+        groups = -(-cols // config.group_size)
+        count = len(config.table)
+        selectors = (np.full((rows, groups), selector) if selector is not None else
+                     self.rng.integers(0, count, size=(rows, groups)))
+        scales = self.rng.integers(0, 1 << SCALE_BITS, size=(rows, groups))
+        codes = self.rng.integers(0, 1 << config.code_bits, size=(rows, cols))
+        return self.job(selectors, scales, codes, self.activations(cols))
+
+    def extreme_job(self, selector: int, sign: int, extreme: str):
+        """The largest matrix, every weight the datatype's most positive or most
+        negative value, every scale 255, activations at one end of their range."""
+        config = self.config
+        datatype = config.table[selector]
+        values = np.array(datatype.values)
+        code = int(np.argmax(values) if sign > 0 else np.argmin(values))
+        rows, cols = config.pes, config.max_cols
+        groups = config.max_groups
+        return self.job(np.full((rows, groups), selector), np.full((rows, groups), 255),
+                        np.full((rows, cols), code), self.activations(cols, extreme))
+
+    def layer_job(self, rows: int, cols: int):
+        """A quantized Gaussian layer with outlier columns and int8 activations."""
+        config = self.config
+        weights = self.rng.normal(size=(rows, cols))
+        weights[:, self.rng.choice(cols, max(1, cols // 32))] *= 8
+        quantized = quantize_families(weights, config.group_size, config.datatypes)
+        return self.job(quantized.selectors, quantized.scales, quantized.codes,
+                        self.activations(cols))
+
+    def group_cycles(self, selector: int) -> int:
+        """Cycles a whole group of one datatype takes: its chunks, each planes/b steps,
+        but no less than the dequantizer's scale_cycles."""
+        config = self.config
+        steps = config.chunks_per_group * config.cycles_per_chunk(config.table[selector])
+        return max(steps, config.scale_cycles)
+
+
+def _bench(dut, stall=0.0):
+    return BitSerialBench(dut, config_from_env(), seed_from_env(), stall)
+
+
+@cocotb.test()
+async def random_jobs(dut):
+    """Random shapes (1x1 and the largest included; columns that are not whole groups
+    or chunks), a random datatype and scale per group, random codes, back to back."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    jobs = [bench.random_job(1, 1), bench.random_job(3 * config.pes, config.max_cols)]
+    jobs += [bench.random_job() for _ in range(6)]
+    jobs += [bench.random_job(config.pes, config.group_size + config.lanes + 1)]
+    jobs += [bench.random_job(1, 1) for _ in range(3)]
+    await bench.run(jobs)
+
+
+@cocotb.test()
+async def every_datatype(dut):
+    """Each datatype alone, its most positive and most negative values against the
+    most negative and largest activations, scales at 255: the widest sums."""
+    bench = _bench(dut)
+    await bench.reset()
+    jobs = []
+    for selector in range(len(bench.config.table)):
+        jobs += [bench.extreme_job(selector, sign, extreme)
+                 for sign in (1, -1) for extreme in ("min", "max")]
+    await bench.run(jobs, stall=0.1)
+
+
+@cocotb.test()
+async def quantized_layer(dut):
+    """Weights from golden.bitmod's quantizer (Gaussian with outlier columns): the
+    datatypes a real layer picks, mixed inside each job."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    await bench.run([bench.layer_job(2 * config.pes, config.max_cols),
+                     bench.layer_job(config.pes + 1, config.max_cols - config.lanes + 1)])
+
+
+@cocotb.test()
+async def random_stalls(dut):
+    """Random back-pressure on every port, from light to 90%."""
+    bench = _bench(dut)
+    await bench.reset()
+    for stall in (0.1, 0.5, 0.9):
+        await bench.run([bench.random_job() for _ in range(3)], stall=stall)
+
+
+@cocotb.test()
+async def reset_mid_job(dut):
+    """A reset with a vector and half a matrix sent loses that job and nothing after."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    doomed, _ = bench.random_job(2 * config.pes, config.max_cols)
+    for port, words in doomed.items():
+        bench.drivers[port].send(words[: max(1, len(words) // 2)])
+    for _ in range(len(doomed["weights"]) // 2 + 5):
+        await FallingEdge(dut.clk)
+    await bench.reset()
+    await bench.run([bench.random_job() for _ in range(3)], stall=0.3)
+
+
+@cocotb.test()
+async def cycles_per_datatype(dut):
+    """With no stalls, row blocks of one datatype leave exactly one group's cycles
+    apart per group: chunks x ceil(planes / bits_per_cycle), at least scale_cycles."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    for selector, datatype in enumerate(config.table):
+        blocks = 4
+        await bench.run([bench.random_job(blocks * config.pes, config.max_cols, selector)])
+        cycles = bench.monitors["result"].cycles[-blocks:]
+        expected = config.max_groups * bench.group_cycles(selector)
+        gaps = set(np.diff(cycles).tolist())
+        assert gaps == {expected}, (
+            f"{bench.describe()}: {datatype.name} row blocks {sorted(gaps)} cycles apart, "
+            f"expected {expected}")
+
+
+@cocotb.test(skip=BENCH_JSON_VARIABLE not in os.environ)
+async def measure(dut):
+    """`accelgen bench`: per datatype, a matrix of 8 row blocks of the longest rows,
+    no stalls: cycles per group (between the first and the last result, over the
+    groups in between) and the PE utilization (steps that carry planes the datatype
+    needs / cycles); then a layer quantized by the mixture quantizer."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    blocks = 8
+    per_variant, utilization = {}, {}
+    for selector, datatype in enumerate(config.table):
+        await bench.run([bench.random_job(blocks * config.pes, config.max_cols, selector)])
+        cycles = bench.monitors["result"].cycles[-blocks:]
+        span = cycles[-1] - cycles[0]
+        groups = (blocks - 1) * config.max_groups
+        per_variant[datatype.name] = span / groups
+        busy = config.chunks_per_group * config.cycles_per_chunk(datatype)
+        utilization[datatype.name] = busy * groups / span
+    per_family = {}
+    for selector, datatype in enumerate(config.table):
+        family = per_family.setdefault(datatype.family, [])
+        family.append(per_variant[datatype.name])
+    # a float family's cost is that of its slowest variant (rows of a block share it)
+    report = {"cycles_per_group": {family: max(values) for family, values in per_family.items()},
+              "cycles_per_group_variant": per_variant,
+              "group_size": config.group_size, "lanes": config.lanes, "pes": config.pes,
+              "bits_per_cycle": config.bits_per_cycle,
+              "utilization_per_variant": utilization}
+    stimulus, results = bench.layer_job(blocks * config.pes, config.max_cols)
+    await bench.run([(stimulus, results)])
+    cycles = bench.monitors["result"].cycles[-blocks:]
+    first_weight = bench.drivers["weights"].sent_cycles[-len(stimulus["weights"])]
+    span = cycles[-1] - first_weight
+    macs = blocks * config.pes * config.max_cols
+    report.update({
+        "utilization": min(utilization.values()),
+        "mixture_cycles_per_group": (cycles[-1] - cycles[0]) / ((blocks - 1) * config.max_groups),
+        "mixture_macs": macs, "mixture_cycles": int(span),
+    })
+    with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
+        json.dump(report, file)
+
+
+@cocotb.test()
+async def latency(dut):
+    """On an idle unit with the vector loaded, the result of a one-chunk row of the
+    fastest datatype leaves exactly `config.latency` cycles after its weight beat."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    fastest = min(range(len(config.table)),
+                  key=lambda selector: config.cycles_per_chunk(config.table[selector]))
+    stimulus, expected = bench.random_job(config.pes, config.lanes, fastest)
+    bench.drivers["activations"].send(stimulus["activations"])
+    for _ in range(20):
+        await FallingEdge(dut.clk)
+    await bench.run([({"weights": stimulus["weights"]}, expected)])
+    sent = bench.drivers["weights"].sent_cycles[-1]
+    measured = bench.monitors["result"].cycles[-1] - sent
+    planes = config.cycles_per_chunk(config.table[fastest]) - 1
+    assert measured == config.latency + planes, (
+        f"{bench.describe()}: latency {measured} cycles, config.latency + extra steps "
+        f"says {config.latency + planes}")
