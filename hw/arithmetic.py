@@ -13,10 +13,15 @@ def round_shift(value, shift: int):
 
 
 def saturate(value, bits: int):
-    """``value`` clipped to a signed ``bits``-wide range."""
-    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    return Mux(value > high, Const(high, signed(bits)),
-               Mux(value < low, Const(low, signed(bits)), value[:bits].as_signed()))
+    """``value`` clipped to a signed ``bits``-wide range: it fits when its bits above
+    the range all equal its sign (no full-width comparisons)."""
+    if len(value) <= bits:
+        return value
+    top = value[bits - 1:]
+    fits = (top == 0) | (top == (1 << len(top)) - 1)
+    high = (1 << (bits - 1)) - 1
+    return Mux(fits, value[:bits].as_signed(),
+               Mux(value[-1], Const(-high - 1, signed(bits)), Const(high, signed(bits))))
 
 
 def multiply_by_constant(value, constant: int):

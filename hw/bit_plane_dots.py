@@ -9,13 +9,14 @@ from amaranth.lib.wiring import In, Out
 from accelgen.bitserial_config import BitSerialConfig
 
 from .adder_tree import adder_tree
-from .bitmod_decoder import mantissa_layout
+from .bitmod_decoder import mantissa_layout, stored_bits
 from .pipeline import data_register, taps
 
 
 class BitPlaneDots(wiring.Component):
     """Per cycle with ``valid``: for each row and each of the ``bits_per_cycle`` planes
-    at ``step`` (planes step·b .. step·b + b − 1 of M), add x·2^s of the lanes whose
+    at ``step`` (planes step·b .. step·b + b − 1 of M; a plane past the row's ``top``,
+    its sign bit, reads the sign bit), add x·2^s of the lanes whose
     plane bit is set (an AND, not a multiplier), in a registered adder tree. A chunk
     runs its steps from the top down; its sum builds up as c ← 2^b·c + planes, the top
     plane subtracting (``first``: two's complement). ``last`` ends the chunk: its sum
@@ -33,6 +34,7 @@ class BitPlaneDots(wiring.Component):
         super().__init__({
             "weights": In(data.ArrayLayout(mantissa_layout(config), config.pes * config.lanes)),
             "x": In(data.ArrayLayout(signed(config.activation_bits), config.lanes)),
+            "top": In(data.ArrayLayout(range(stored_bits(config)), config.pes)),
             "step": In(range(config.planes // config.bits_per_cycle)),
             "valid": In(1), "first": In(1), "last": In(1),
             "group_first": In(1), "group_end": In(1),
@@ -57,10 +59,13 @@ class BitPlaneDots(wiring.Component):
                        for lane in range(lanes)]
             plane_sums = []
             for plane in range(b):
+                # planes above the row's sign bit read the sign bit: one clamp per row
+                index = self.step * b + plane
+                index = Mux(index > self.top[row], self.top[row], index)
                 leaves = []
                 for lane in range(lanes):
                     weight = self.weights[row * lanes + lane]
-                    bit = weight.m.as_unsigned().bit_select(self.step * b + plane, 1)
+                    bit = weight.m.bit_select(index, 1)
                     # a register per term: the tree's first level reads flip-flops
                     term = data_register(signed(config.shifted_bits),
                                          f"term{row}_{plane}_{lane}")

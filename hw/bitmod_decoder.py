@@ -1,8 +1,13 @@
 """Weight codes of every BitMoD datatype to the one form the PEs compute with:
-w = M · 2^s, M a ``config.planes``-bit two's-complement integer (see
-golden.bitmod_datatypes)."""
+w = M · 2^s, M a two's-complement integer taken a bit plane at a time (see
+golden.bitmod_datatypes).
 
-from amaranth.hdl import Module, Signal, signed
+An integer code is its own M, so it is stored as it comes; planes above its sign bit
+are read as the sign bit (each row's ``top`` plane clamps the index), which sign-extends
+it without a gate per weight. A float code goes through its family's table (and the
+row's special value for its −0 code)."""
+
+from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -10,50 +15,65 @@ from accelgen.bitserial_config import BitSerialConfig
 from accelgen.golden.bitmod_datatypes import family_datatypes
 
 
-def _formats(config: BitSerialConfig) -> list:
-    """The code formats of the config's families: per family, the (M, s) of each code
-    of its plainest member (a float's variants differ only in the −0 code)."""
-    formats = []
+def _float_tables(config: BitSerialConfig) -> dict:
+    """Per float family of the config: (code bits, M bits, [(M, s) per code]) of its
+    plainest member (the variants differ only in the −0 code)."""
+    tables = {}
     for family in config.datatypes:
-        members = family_datatypes(family)
-        base = min(members, key=lambda datatype: datatype.planes)
-        formats.append((family, base.code_bits,
-                        [base.split(code) for code in range(1 << base.code_bits)]))
-    return formats
+        if family.startswith("fp"):
+            members = family_datatypes(family)
+            base = min(members, key=lambda datatype: datatype.planes)
+            bits = max(datatype.planes for datatype in members)
+            tables[family] = (base.code_bits, bits,
+                              [base.split(code) for code in range(1 << base.code_bits)])
+    return tables
+
+
+def stored_bits(config: BitSerialConfig) -> int:
+    """Bits of a weight as the PE holds it: an integer's code, or a float's M."""
+    widths = [family_datatypes(family)[0].code_bits for family in config.datatypes
+              if family.startswith("int")]
+    widths += [bits for _, bits, _ in _float_tables(config).values()]
+    return max(widths)
 
 
 def datatype_info_layout(config: BitSerialConfig) -> data.StructLayout:
-    """What a row's selector says, once per group: the code format, the special value
-    a float's −0 code takes, and the cycles a chunk needs."""
+    """What a row's selector says, once per group: its float table if any, the sign bit's
+    plane, the special value a float's −0 code takes, and the steps a chunk needs as a
+    thermometer (bit k: more than k steps), so that the rows' widest is an OR."""
     return data.StructLayout({
-        "format": range(len(config.datatypes)),
-        "special": 1,
-        "special_m": signed(config.planes),
+        "floats": len(_float_tables(config)),    # one bit per float family: its table
+        "top": range(stored_bits(config)),
+        "special_m": signed(stored_bits(config)),
         "special_s": range(config.max_shift + 1),
-        "cycles": range(config.planes // config.bits_per_cycle + 1),
+        "steps": config.planes // config.bits_per_cycle,
     })
 
 
 def mantissa_layout(config: BitSerialConfig) -> data.StructLayout:
-    return data.StructLayout({"m": signed(config.planes), "s": range(config.max_shift + 1)})
+    return data.StructLayout({"m": unsigned(stored_bits(config)),
+                              "s": range(config.max_shift + 1)})
 
 
 def datatype_info(m, config: BitSerialConfig, selector, name: str):
     """The info of a selector (selectors past the table read as the first datatype)."""
     info = Signal(datatype_info_layout(config), name=name)
-    table = config.table
-    format_of = {family: index for index, family in enumerate(config.datatypes)}
+    table, floats = config.table, _float_tables(config)
+    float_bit = {family: index for index, family in enumerate(floats)}
     with m.Switch(selector):
-        for number in reversed(range(1 << len(selector))):
+        for number in range(1 << len(selector)):
             datatype = table[number] if number < len(table) else table[0]
-            special = datatype.family.startswith("fp")
-            code = 1 << (datatype.code_bits - 1)
-            m_value, s_value = datatype.split(code) if special else (0, 0)
+            if datatype.family in floats:
+                special = datatype.split(1 << (datatype.code_bits - 1))
+                top = floats[datatype.family][1] - 1
+            else:
+                special, top = (0, 0), datatype.code_bits - 1
             with m.Case(number):
-                m.d.comb += [info.format.eq(format_of[datatype.family]),
-                             info.special.eq(special),
-                             info.special_m.eq(m_value), info.special_s.eq(s_value),
-                             info.cycles.eq(config.cycles_per_chunk(datatype))]
+                floats_bits = (1 << float_bit[datatype.family]
+                               if datatype.family in float_bit else 0)
+                m.d.comb += [info.floats.eq(floats_bits), info.top.eq(top),
+                             info.special_m.eq(special[0]), info.special_s.eq(special[1]),
+                             info.steps.eq((1 << config.cycles_per_chunk(datatype)) - 1)]
     return info
 
 
@@ -71,18 +91,17 @@ class CodeDecoder(wiring.Component):
     def elaborate(self, platform):
         config = self._config
         m = Module()
-        with m.Switch(self.info.format):
-            for index, (family, bits, pairs) in enumerate(_formats(config)):
-                code = self.code[:bits]
-                with m.Case(index):
-                    if family.startswith("int"):
-                        m.d.comb += [self.out.m.eq(code.as_signed()), self.out.s.eq(0)]
-                        continue
-                    with m.Switch(code):
-                        for value, (mantissa, shift) in enumerate(pairs):
-                            with m.Case(value):
-                                m.d.comb += [self.out.m.eq(mantissa), self.out.s.eq(shift)]
-                    with m.If(self.info.special & (code == 1 << (bits - 1))):
-                        m.d.comb += [self.out.m.eq(self.info.special_m),
-                                     self.out.s.eq(self.info.special_s)]
+        m.d.comb += [self.out.m.eq(self.code), self.out.s.eq(0)]
+        for index, (bits, m_bits, pairs) in enumerate(_float_tables(config).values()):
+            code = self.code[:bits]
+            # only M's own bits: the planes above are never read (``top`` = m_bits − 1)
+            mantissa_out = self.out.m[:m_bits]
+            with m.If(self.info.floats[index]):
+                with m.Switch(code):
+                    for value, (mantissa, shift) in enumerate(pairs):
+                        with m.Case(value):
+                            m.d.comb += [mantissa_out.eq(mantissa), self.out.s.eq(shift)]
+                with m.If(code == 1 << (bits - 1)):
+                    m.d.comb += [mantissa_out.eq(self.info.special_m),
+                                 self.out.s.eq(self.info.special_s)]
         return m

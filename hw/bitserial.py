@@ -50,8 +50,7 @@ class BitSerialUnit(wiring.Component):
         info_layout = datatype_info_layout(config)
         chunk_layout = data.StructLayout({
             "group_first": 1, "group_end": 1, "row_first": 1, "row_end": 1, "last": 1,
-            "slot": 1, "chunk": range(config.max_chunks),
-            "cycles": range(config.planes // config.bits_per_cycle + 1)})
+            "slot": 1, "chunk": range(config.max_chunks)})
         held = Signal(chunk_layout, name="held")
         held_valid = Signal()
         held_codes = data_register(self.weights.payload.codes.shape(), "held_codes")
@@ -76,16 +75,11 @@ class BitSerialUnit(wiring.Component):
                                     datatype_info(m, config, beat.datatype[row], f"new_info{row}"),
                                     group_info[row]))
             infos.append(info)
-        # the rows compute in lockstep: a chunk takes the cycles of its widest datatype
-        cycles = infos[0].cycles
-        for info in infos[1:]:
-            cycles = Mux(info.cycles > cycles, info.cycles, cycles)
         with m.If(accept):
             m.d.sync += [
                 held.group_first.eq(group_first), held.group_end.eq(group_end),
                 held.row_first.eq(row_first), held.row_end.eq(row_end),
                 held.last.eq(beat.last), held.slot.eq(use_slot), held.chunk.eq(chunk),
-                held.cycles.eq(cycles),
                 chunk.eq(Mux(row_end, 0, chunk + 1)),
                 group_chunk.eq(Mux(group_end, 0, group_chunk + 1)),
                 row_first.eq(row_end | (row_first & ~group_end)),
@@ -122,9 +116,20 @@ class BitSerialUnit(wiring.Component):
             m.d.sync += [step.eq(step - 1), first.eq(0)]
             with m.If(last_step):
                 m.d.sync += busy.eq(0)
+        current_top = [Signal.like(held_info[row].top, name=f"current_top{row}")
+                       for row in range(pes)]
+        # the rows compute in lockstep: a chunk takes the steps of its widest datatype
+        steps = 0
+        for info in held_info:
+            steps = steps | info.steps
+        top_step = Signal.like(step)
+        for index in range(len(steps)):
+            with m.If(steps[index]):
+                m.d.comb += top_step.eq(index)
         with m.If(move):
-            m.d.sync += [busy.eq(1), step.eq(held.cycles - 1), first.eq(1),
+            m.d.sync += [busy.eq(1), step.eq(top_step), first.eq(1),
                          current.eq(held), current_scale.eq(held_scale)]
+            m.d.sync += [top.eq(info.top) for top, info in zip(current_top, held_info)]
         for index in range(pes * lanes):
             m.submodules[f"decode{index}"] = decoder = CodeDecoder(config)
             m.d.comb += [decoder.code.eq(held_codes[index]),
@@ -143,6 +148,8 @@ class BitSerialUnit(wiring.Component):
 
         # --- the datapath: bit planes, trees, chunk and group sums, then the scales ----
         m.submodules.dots = dots = BitPlaneDots(config)
+        for row in range(pes):
+            m.d.comb += dots.top[row].eq(current_top[row])
         m.d.comb += [dots.weights.eq(weights), dots.x.eq(vectors.data), dots.step.eq(step),
                      dots.valid.eq(issue), dots.first.eq(first), dots.last.eq(last_step),
                      dots.group_first.eq(current.group_first),

@@ -60,14 +60,15 @@ class SerialScaler(wiring.Component):
             scale = data_register(unsigned(SCALE_BITS), f"scale{row}")
             product = data_register(signed(config.group_sum_bits + SCALE_BITS), f"product{row}")
             result = data_register(signed(config.row_sum_bits), f"result{row}")
-            step = (Mux(bit_index == 0, 0, product << 1) +
-                    Mux(scale[SCALE_BITS - 1], partial, 0))
+            # the gates fold into the adders' LUTs: a + (b AND c) is one LUT per bit
+            step = (product << 1) + Mux(scale[SCALE_BITS - 1], partial, 0)
             with m.If(busy):
                 m.d.sync += [product.eq(step), scale.eq(scale << 1)]
             with m.If(final_bit):
                 m.d.sync += result.eq(Mux(clear, 0, result) + step)
             with m.If(self.start):
-                m.d.sync += [partial.eq(self.sums[row]), scale.eq(self.scales[row])]
+                m.d.sync += [partial.eq(self.sums[row]), scale.eq(self.scales[row]),
+                             product.eq(0)]
             m.d.comb += self.y[row].eq(round_saturate(result, config.output_shift,
                                                       config.output_bits))
         return m

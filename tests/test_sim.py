@@ -38,6 +38,18 @@ CASES = {
     "ternary-mlgru-2x3": {"kind": "ternary", "lanes_in": 2, "lanes_out": 3, "max_rows": 7,
                           "max_cols": 9, "mlgru": True, "scale_fraction_bits": 6,
                           "output_bits": 16},
+    "bitserial-preset": "bitserial.yaml",
+    "bitserial-1x1": {"kind": "bitserial", "pes": 1, "lanes": 1, "group_size": 3,
+                      "max_groups": 3, "datatypes": ["fp4", "int2"]},
+    # two planes per cycle; a group of one chunk is shorter than the scaler's 8 cycles
+    "bitserial-2bit-short-groups": {"kind": "bitserial", "pes": 3, "lanes": 5,
+                                    "bits_per_cycle": 2, "group_size": 5, "max_groups": 7,
+                                    "datatypes": ["int3", "fp3", "int8"]},
+    # integers only (no shifter), 6-bit activations, results rounded and saturated
+    "bitserial-int-saturating": {"kind": "bitserial", "pes": 2, "lanes": 4, "group_size": 12,
+                                 "max_groups": 5, "datatypes": ["int4", "int2"],
+                                 "activation_bits": 6, "output_bits": 12,
+                                 "output_shift": 5},
 }
 
 
@@ -61,7 +73,8 @@ def test_regression(case, simulator, tmp_path):
     log = result.log.read_text()
     # systolic: random and shortest jobs, stalls, extremes, reset mid-job, back-to-back,
     # latency; ternary: random jobs, weight patterns, stalls, reset mid-job, a decode
-    # sequence, reloads, latency; both: measure, skipped
+    # sequence, reloads, latency; bitserial: random jobs, every datatype, a quantized
+    # layer, stalls, reset mid-job, cycles per datatype, latency; all: measure, skipped
     assert result.tests == 8, log[-3000:]
     assert result.passed, log[-3000:]
 
