@@ -34,7 +34,16 @@ def format_bench(report: dict) -> str:
     """One line per unit: utilization first, then every other figure it measured."""
     lines = [f"{report['design']} ({report['simulator']} RTL simulation)"]
     for name, unit in report["units"].items():
-        figures = ", ".join(f"{key} {value:.1%}" if "utilization" in key else f"{key} {value}"
+        figures = ", ".join(f"{key} {_figure(key, value)}"
                             for key, value in unit.items() if key != "utilization")
         lines.append(f"{name}: utilization {unit['utilization']:.1%} ({figures})")
     return "\n".join(lines)
+
+
+def _figure(key: str, value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{name} {_figure(key, item)}"
+                               for name, item in value.items()) + "}"
+    if "utilization" in key:
+        return f"{value:.1%}"
+    return f"{value:g}" if isinstance(value, float) else str(value)

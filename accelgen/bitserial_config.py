@@ -158,8 +158,8 @@ class BitSerialConfig(UnitConfig):
     def latency(self) -> int:
         """Cycles from the weight beat of a one-chunk row of a one-plane datatype (the
         vector already loaded) to its result beat on an idle unit: beat register, the
-        plane, the tree, chunk and group sums, the scale's bits, rounding, FIFO."""
-        return 6 + self.tree_stages + SCALE_BITS + 2
+        plane, the tree, chunk and group sums, the scale's bits and the add, FIFO."""
+        return 8 + self.tree_stages + SCALE_BITS + 2
 
     @property
     def result_fifo_depth(self) -> int:

@@ -12,12 +12,14 @@ import importlib.metadata
 import os
 import platform
 import sys
+import tempfile
 from pathlib import Path
 
 from accelgen.benchmark import bench
 from accelgen.config import parse_design
 from accelgen.files import write_atomically
-from accelgen.synth.flow import synthesize
+from accelgen.synth.devices import device
+from accelgen.synth.flow import cells_by_module, count_resources, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +82,26 @@ TERNARY_SYNTHESIS = [
 # the same 16 x 16 MACs per cycle on the systolic array with 2-bit weights
 SYSTOLIC_W2 = systolic("ws16x16_w2", rows=16, cols=16, activation_bits=8, weight_bits=2,
                        dataflow="weight_stationary")
+
+
+def bitserial(name, **settings):
+    return parse_design({"name": name, "units": {"b": {"kind": "bitserial", **settings}}},
+                        f"bench/{name}")
+
+
+BITSERIAL_DEFAULT = bitserial("bs_default")           # = configs/bitserial.yaml
+BITSERIAL_UTILIZATION = [
+    ("4 PEs x 8 lanes, 1 bit/cycle, all six families (preset bitserial)", BITSERIAL_DEFAULT),
+    ("4 PEs x 8 lanes, 2 bits/cycle, all six families", bitserial("bs_b2", bits_per_cycle=2)),
+]
+BITSERIAL_SYNTHESIS = [
+    ("4x8, all six families (preset bitserial)", BITSERIAL_DEFAULT, "ecp5-85k"),
+    ("4x8, all six families (preset bitserial)", BITSERIAL_DEFAULT, "ice40-up5k"),
+    ("4x8, INT4 + FP4 (preset bitserial_w4)", bitserial("bs_w4", datatypes=["int4", "fp4"]),
+     "ice40-up5k"),
+]
+# the bit-parallel baseline: the systolic array at the same 32 MACs per cycle, INT8 x INT8
+SYSTOLIC_32 = systolic("ws4x8", rows=4, cols=8, dataflow="weight_stationary", **INT8)
 
 
 def machine() -> str:
@@ -180,6 +202,76 @@ def ternary_synthesis_table() -> list[str]:
     return lines
 
 
+def bitserial_cycles_table() -> list[str]:
+    lines = ["| config | " + " | ".join(FAMILY_ORDER) + " | INT8 : INT4 : INT3 : INT2 | "
+             "PE utilization (worst datatype) | INT4+FP4 layer: cycles per group, lockstep "
+             "utilization |", "|---|" + "---|" * (len(FAMILY_ORDER) + 3)]
+    for label, design in BITSERIAL_UTILIZATION:
+        print(f"bench: bitserial {label}", file=sys.stderr)
+        unit = bench(design)["units"]["b"]
+        cycles = unit["cycles_per_group"]
+        ratio = " : ".join(f"{cycles[family] / cycles['int2'] * 2:.2f}"
+                           for family in ("int8", "int4", "int3", "int2"))
+        lines.append(f"| {label} | " + " | ".join(f"{cycles[family]:g}"
+                                                   for family in FAMILY_ORDER) +
+                     f" | {ratio} | {unit['utilization']:.1%} | "
+                     f"{unit['mixture_cycles_per_group']:.1f}, "
+                     f"{unit['mixture_lockstep_utilization']:.1%} |")
+    return lines
+
+
+FAMILY_ORDER = ("int8", "int4", "int3", "int2", "fp4", "fp3")
+
+
+def bitserial_synthesis_table() -> list[str]:
+    lines = ["| config | device | LUT4 | FF | DSP | BRAM | Fmax (MHz) | GMAC/s at INT8 / "
+             "INT4 / INT2 weights | flow |", "|---|---|---|---|---|---|---|---|---|"]
+    costs = {}
+    for label, design, device in BITSERIAL_SYNTHESIS:
+        print(f"synth: bitserial {label} on {device}", file=sys.stderr)
+        config = design.units["b"]
+        cost = synthesize(design, device)["units"]["b"]
+        costs[label, device] = cost
+        lanes = config.pes * config.lanes
+        rates = " / ".join(f"{lanes * cost['fmax_mhz'] / planes / 1e3:.2f}"
+                           for planes in (8, 4, 2))
+        lines.append(f"| {label} | {device} | {cost['lut4']} | {cost['ff']} | {cost['dsp']} | "
+                     f"{cost['bram']} | {cost['fmax_mhz']} | {rates} | {cost['flow']} |")
+    print("synth: systolic 4x8 INT8 on ecp5-85k", file=sys.stderr)
+    base = synthesize(SYSTOLIC_32, "ecp5-85k")["units"]["array"]
+    lines.append(f"| systolic 4x8 WS, INT8 x INT8 (bit-parallel baseline) | ecp5-85k | "
+                 f"{base['lut4']} | {base['ff']} | {base['dsp']} | {base['bram']} | "
+                 f"{base['fmax_mhz']} | {32 * base['fmax_mhz'] / 1e3:.2f} (any width) | "
+                 f"{base['flow']} |")
+    ours = costs[BITSERIAL_SYNTHESIS[0][0], "ecp5-85k"]
+    print("synth: bitserial modules on ecp5-85k", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as work:
+        modules = cells_by_module(BITSERIAL_DEFAULT, "b", "ecp5-85k", Path(work), mapped=True)
+    parts = {}
+    for name, cells in modules.items():
+        part = name.split(".")[1] if "." in name else "control"
+        part = "decoders" if part.startswith("decode") else part
+        cost = count_resources(device("ecp5-85k"), cells)
+        total = parts.setdefault(part, {"lut4": 0, "ff": 0})
+        total["lut4"] += cost["lut4"]
+        total["ff"] += cost["ff"]
+    per_lut = lambda cost, rate: rate / cost["lut4"]
+    lines += [
+        "", "The same run, side by side on ecp5-85k (both 32 MACs per cycle at peak):", "",
+        f"- LUT4: bit-serial {ours['lut4']}, bit-parallel {base['lut4']} "
+        f"(ratio {ours['lut4'] / base['lut4']:.2f}); DSP: 0 and {base['dsp']}.",
+        f"- MAC/s per LUT4, bit-serial / bit-parallel: "
+        + ", ".join(f"{name} {per_lut(ours, 32 * ours['fmax_mhz'] / planes) / per_lut(base, 32 * base['fmax_mhz']):.2f}"
+                    for name, planes in (("INT8", 8), ("INT4", 4), ("INT2", 2))) +
+        " (the baseline's multipliers are DSP blocks, which this ratio leaves out).",
+        "", "Where the bit-serial unit's LUT4 go (ecp5-85k, each submodule synthesized "
+        "apart with classic ABC, so the total differs from the table above):", "",
+        "| part | LUT4 | FF |", "|---|---|---|",
+        *(f"| {part} | {cost['lut4']} | {cost['ff']} |" for part, cost in parts.items()),
+    ]
+    return lines
+
+
 def systolic_section() -> list[str]:
     return [
         "## MAC utilization (`accelgen bench`, Verilator RTL simulation)",
@@ -225,7 +317,34 @@ def ternary_section() -> list[str]:
     ]
 
 
-SECTIONS = {"systolic": systolic_section, "ternary": ternary_section}
+def bitserial_section() -> list[str]:
+    return [
+        "## Bit-serial unit (BitMoD mixture of datatypes)",
+        "",
+        "### Cycles per group of 128 weights (`accelgen bench`, Verilator RTL simulation)",
+        "",
+        "Per datatype, 8 row blocks of 512-column rows (4 groups each) in which every group",
+        "has that datatype, no stalls; cycles per group between the first and the last",
+        "result (a float family at its slowest variant; `cycles_per_group_variant` in the",
+        "JSON has each). PE utilization: PE steps the datatype needs / cycles. The layer:",
+        "Gaussian weights with outlier columns quantized by the INT4 + FP4 mixture; its rows",
+        "step together at each group column's widest datatype (lockstep utilization: the",
+        "steps each row's own datatype needed / the steps taken).",
+        "",
+        *bitserial_cycles_table(),
+        "",
+        "### Resources and Fmax (`accelgen synth`)",
+        "",
+        "GMAC/s: pes × lanes weights every planes/bits_per_cycle cycles at Fmax (INT8: 8",
+        "planes, INT4 and FP4-ER: 4, INT2: 2). No DSP: weights are taken bit by bit and",
+        "scales by shift-and-add (tests/test_bitserial_synth.py).",
+        "",
+        *bitserial_synthesis_table(),
+    ]
+
+
+SECTIONS = {"systolic": systolic_section, "ternary": ternary_section,
+            "bitserial": bitserial_section}
 
 
 def _kept_sections(path: Path) -> dict:

@@ -30,7 +30,7 @@ class BitPlaneDots(wiring.Component):
 
     def __init__(self, config: BitSerialConfig):
         self._config = config
-        self.LATENCY = config.tree_stages + 3
+        self.LATENCY = config.tree_stages + 4
         super().__init__({
             "weights": In(data.ArrayLayout(mantissa_layout(config), config.pes * config.lanes)),
             "x": In(data.ArrayLayout(signed(config.activation_bits), config.lanes)),
@@ -52,8 +52,9 @@ class BitPlaneDots(wiring.Component):
                      flags.last.eq(self.last), flags.group_first.eq(self.group_first),
                      flags.group_end.eq(self.group_end)]
         stage = taps(m, flags, self.LATENCY, name="flags")
-        at_chunk = stage[1 + config.tree_stages]    # plane sums leave the trees
-        at_group = stage[2 + config.tree_stages]    # the chunk register holds its sum
+        at_planes = stage[1 + config.tree_stages]   # plane sums leave the trees
+        at_chunk = stage[2 + config.tree_stages]    # their signed sum is in a register
+        at_group = stage[3 + config.tree_stages]    # the chunk register holds its sum
         for row in range(config.pes):
             shifted = [self.x[lane] << self.weights[row * lanes + lane].s
                        for lane in range(lanes)]
@@ -73,10 +74,12 @@ class BitPlaneDots(wiring.Component):
                     leaves.append((term, 1, []))
                 total, _, _ = adder_tree(m, leaves, config.shifted_bits, f"row{row}_p{plane}")
                 plane_sums.append(total)
-            # the top plane of a chunk's first step subtracts
+            # the top plane of a chunk's first step subtracts; a register of its own, so
+            # that the negation and the chunk's adder are not one path
             top = plane_sums[-1] << (b - 1)
-            planes = sum((plane_sums[plane] << plane for plane in range(b - 1)),
-                         Mux(at_chunk.first, -top, top))
+            planes = data_register(signed(config.plane_sum_bits + b), f"planes{row}")
+            m.d.sync += planes.eq(sum((plane_sums[plane] << plane for plane in range(b - 1)),
+                                      Mux(at_planes.first, -top, top)))
             chunk = data_register(signed(config.chunk_bits), f"chunk{row}")
             with m.If(at_chunk.valid):
                 m.d.sync += chunk.eq(Mux(at_chunk.first, 0, chunk << b) + planes)

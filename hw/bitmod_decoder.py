@@ -42,17 +42,23 @@ def datatype_info_layout(config: BitSerialConfig) -> data.StructLayout:
     plane, the special value a float's −0 code takes, and the steps a chunk needs as a
     thermometer (bit k: more than k steps), so that the rows' widest is an OR."""
     return data.StructLayout({
-        "floats": len(_float_tables(config)),    # one bit per float family: its table
+        # one bit per float family: its table (and no zero-width fields, which the
+        # Verilog would declare as [-1:0])
+        "floats": max(1, len(_float_tables(config))),
         "top": range(stored_bits(config)),
         "special_m": signed(stored_bits(config)),
-        "special_s": range(config.max_shift + 1),
+        "special_s": _shift_shape(config),
         "steps": config.planes // config.bits_per_cycle,
     })
 
 
 def mantissa_layout(config: BitSerialConfig) -> data.StructLayout:
     return data.StructLayout({"m": unsigned(stored_bits(config)),
-                              "s": range(config.max_shift + 1)})
+                              "s": _shift_shape(config)})
+
+
+def _shift_shape(config: BitSerialConfig):
+    return unsigned(max(1, config.max_shift.bit_length()))
 
 
 def datatype_info(m, config: BitSerialConfig, selector, name: str):

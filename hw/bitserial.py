@@ -61,7 +61,7 @@ class BitSerialUnit(wiring.Component):
 
         use_slot = Signal()
         chunk = Signal(range(config.max_chunks))
-        group_chunk = Signal(range(config.chunks_per_group))
+        group_chunk = Signal(range(max(2, config.chunks_per_group)))
         row_first = Signal(init=1)
         beat = self.weights.payload
         accept = self.weights.valid & self.weights.ready
@@ -99,11 +99,14 @@ class BitSerialUnit(wiring.Component):
         current_scale = data_register(held_scale.shape(), "current_scale")
         weights = Signal(data.ArrayLayout(mantissa_layout(config), pes * lanes),
                          name="mantissas", reset_less=True)
-        # a group's last step waits until the dequantizer can take its sum, the row's
-        # last step until the result FIFO has room
+        # A group's last step waits until the dequantizer can take its sum, the row's
+        # last step until the result FIFO has room. Every input of `ready` is a
+        # register (`last_step`, `spacing_busy`: step == 0, spacing != 0 ahead of time),
+        # as its transfer enables the wide beat register.
         spacing = Signal(range(config.scale_cycles))
-        last_step = step == 0
-        issue = busy & ~(last_step & current.group_end & (spacing != 0)) & \
+        spacing_busy = Signal()
+        last_step = Signal()
+        issue = busy & ~(last_step & current.group_end & spacing_busy) & \
             ~(last_step & current.row_end & ~fifo.can_reserve)
         move = held_valid & (~busy | (last_step & issue))
         m.d.comb += self.weights.ready.eq(vectors.full.bit_select(use_slot, 1) &
@@ -113,7 +116,7 @@ class BitSerialUnit(wiring.Component):
         with m.Elif(move):
             m.d.sync += held_valid.eq(0)
         with m.If(issue):
-            m.d.sync += [step.eq(step - 1), first.eq(0)]
+            m.d.sync += [step.eq(step - 1), first.eq(0), last_step.eq(step == 1)]
             with m.If(last_step):
                 m.d.sync += busy.eq(0)
         current_top = [Signal.like(held_info[row].top, name=f"current_top{row}")
@@ -127,7 +130,7 @@ class BitSerialUnit(wiring.Component):
             with m.If(steps[index]):
                 m.d.comb += top_step.eq(index)
         with m.If(move):
-            m.d.sync += [busy.eq(1), step.eq(top_step), first.eq(1),
+            m.d.sync += [busy.eq(1), step.eq(top_step), first.eq(1), last_step.eq(top_step == 0),
                          current.eq(held), current_scale.eq(held_scale)]
             m.d.sync += [top.eq(info.top) for top, info in zip(current_top, held_info)]
         for index in range(pes * lanes):
@@ -141,9 +144,9 @@ class BitSerialUnit(wiring.Component):
                      vectors.release.eq(move & held.last), vectors.release_slot.eq(held.slot)]
         group_done = issue & last_step & current.group_end
         with m.If(group_done):
-            m.d.sync += spacing.eq(config.scale_cycles - 1)
-        with m.Elif(spacing != 0):
-            m.d.sync += spacing.eq(spacing - 1)
+            m.d.sync += [spacing.eq(config.scale_cycles - 1), spacing_busy.eq(1)]
+        with m.Elif(spacing_busy):
+            m.d.sync += [spacing.eq(spacing - 1), spacing_busy.eq(spacing != 1)]
         m.d.comb += fifo.reserve.eq(issue & last_step & current.row_end)
 
         # --- the datapath: bit planes, trees, chunk and group sums, then the scales ----

@@ -13,18 +13,18 @@ from .pipeline import data_register
 
 class SerialScaler(wiring.Component):
     """With ``start``: row r's result += scales[r] · sums[r], for every row at once,
-    one scale bit per cycle from the top (t ← 2t + bit·sum), the last one folded into
-    the result's adder; SCALE_BITS cycles, and a new ``start`` may come in the last.
+    one scale bit per cycle from the top (t ← 2t + bit·sum), then t adds to the result
+    in the next cycle; a new ``start`` may come every SCALE_BITS cycles.
     ``clear`` starts a row's result from 0 (its first group); with ``finish`` the
     result leaves as ``y`` = round_saturate(result, output_shift, output_bits) with
-    ``done`` (and ``last`` as given), one cycle after the last bit.
+    ``done`` (and ``last`` as given), two cycles after the last bit.
 
     Parameters
     ----------
     config : BitSerialConfig
     """
 
-    LATENCY = SCALE_BITS + 1      # from start to done
+    LATENCY = SCALE_BITS + 2      # from start to done
 
     def __init__(self, config: BitSerialConfig):
         self._config = config
@@ -45,13 +45,19 @@ class SerialScaler(wiring.Component):
         bit_index = Signal(range(SCALE_BITS))
         clear, finish, last = Signal(), Signal(), Signal()
         final_bit = busy & (bit_index == SCALE_BITS - 1)
+        # the product adds to the result a cycle after its last bit: one adder per cycle
+        adding = Signal()
+        adding_clear, adding_finish, adding_last = Signal(), Signal(), Signal()
         with m.If(busy):
             m.d.sync += bit_index.eq(bit_index + 1)
             with m.If(final_bit):
                 m.d.sync += busy.eq(0)
-        m.d.sync += self.done.eq(final_bit & finish)
+        m.d.sync += [adding.eq(final_bit), self.done.eq(adding & adding_finish)]
         with m.If(final_bit):
-            m.d.sync += self.y_last.eq(last)
+            m.d.sync += [adding_clear.eq(clear), adding_finish.eq(finish),
+                         adding_last.eq(last)]
+        with m.If(adding):
+            m.d.sync += self.y_last.eq(adding_last)
         with m.If(self.start):
             m.d.sync += [busy.eq(1), bit_index.eq(0), clear.eq(self.clear),
                          finish.eq(self.finish), last.eq(self.last)]
@@ -59,13 +65,16 @@ class SerialScaler(wiring.Component):
             partial = data_register(signed(config.group_sum_bits), f"partial{row}")
             scale = data_register(unsigned(SCALE_BITS), f"scale{row}")
             product = data_register(signed(config.group_sum_bits + SCALE_BITS), f"product{row}")
+            finished = data_register(product.shape(), f"finished{row}")
             result = data_register(signed(config.row_sum_bits), f"result{row}")
-            # the gates fold into the adders' LUTs: a + (b AND c) is one LUT per bit
+            # the gate folds into the adder's LUTs: a + (b AND c) is one LUT per bit
             step = (product << 1) + Mux(scale[SCALE_BITS - 1], partial, 0)
             with m.If(busy):
                 m.d.sync += [product.eq(step), scale.eq(scale << 1)]
             with m.If(final_bit):
-                m.d.sync += result.eq(Mux(clear, 0, result) + step)
+                m.d.sync += finished.eq(step)
+            with m.If(adding):
+                m.d.sync += result.eq(Mux(adding_clear, 0, result) + finished)
             with m.If(self.start):
                 m.d.sync += [partial.eq(self.sums[row]), scale.eq(self.scales[row]),
                              product.eq(0)]

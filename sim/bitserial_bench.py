@@ -8,11 +8,19 @@ import numpy as np
 from cocotb.triggers import FallingEdge
 
 from accelgen.bitserial_config import SCALE_BITS
-from accelgen.golden.bitmod import quantize_families
+from accelgen.golden.bitmod import chunk_cycles, quantize_families
+from accelgen.golden.bitmod_datatypes import family_datatypes
 
 from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
 from .bitserial_reference import (input_layouts, matrix_words, output_layouts,
                                   reference_beats, vector_words)
+
+
+def mixture_families(config) -> tuple:
+    """The config's families of its most common code width (4 bits: int4 and fp4)."""
+    widths = [family_datatypes(family)[0].code_bits for family in config.datatypes]
+    common = max(set(widths), key=lambda width: (widths.count(width), -abs(width - 4)))
+    return tuple(family for family, width in zip(config.datatypes, widths) if width == common)
 
 
 class BitSerialBench(Bench):
@@ -29,6 +37,7 @@ class BitSerialBench(Bench):
 
     # --- stimulus -------------------------------------------------------------------
     def job(self, selectors, scales, codes, x):
+        self.last_selectors = np.asarray(selectors)
         stimulus = {"weights": matrix_words(self.config, selectors, scales, codes),
                     "activations": vector_words(self.config, x)}
         return stimulus, reference_beats(self.config, stimulus)
@@ -66,13 +75,17 @@ class BitSerialBench(Bench):
                         np.full((rows, cols), code), self.activations(cols, extreme))
 
     def layer_job(self, rows: int, cols: int):
-        """A quantized Gaussian layer with outlier columns and int8 activations."""
+        """A quantized Gaussian layer with outlier columns and int8 activations, over
+        the config's datatypes of the most common precision (BitMoD mixes within one
+        precision: with INT8 allowed, least squares would pick it everywhere)."""
         config = self.config
         weights = self.rng.normal(size=(rows, cols))
         weights[:, self.rng.choice(cols, max(1, cols // 32))] *= 8
-        quantized = quantize_families(weights, config.group_size, config.datatypes)
-        return self.job(quantized.selectors, quantized.scales, quantized.codes,
-                        self.activations(cols))
+        quantized = quantize_families(weights, config.group_size, mixture_families(config))
+        index = {datatype.name: number for number, datatype in enumerate(config.table)}
+        selectors = np.vectorize(lambda number: index[quantized.table[number].name])(
+            quantized.selectors)
+        return self.job(selectors, quantized.scales, quantized.codes, self.activations(cols))
 
     def group_cycles(self, selector: int) -> int:
         """Cycles a whole group of one datatype takes: its chunks, each planes/b steps,
@@ -195,16 +208,23 @@ async def measure(dut):
               "group_size": config.group_size, "lanes": config.lanes, "pes": config.pes,
               "bits_per_cycle": config.bits_per_cycle,
               "utilization_per_variant": utilization}
+    # the mixture: rows of a block step together at their widest datatype's pace
     stimulus, results = bench.layer_job(blocks * config.pes, config.max_cols)
     await bench.run([(stimulus, results)])
     cycles = bench.monitors["result"].cycles[-blocks:]
-    first_weight = bench.drivers["weights"].sent_cycles[-len(stimulus["weights"])]
-    span = cycles[-1] - first_weight
-    macs = blocks * config.pes * config.max_cols
+    span = cycles[-1] - cycles[0]
+    selectors = bench.last_selectors[config.pes:]          # the blocks after the first
+    steps = sum(chunk_cycles(config, selectors[block:block + config.pes]).sum()
+                for block in range(0, len(selectors), config.pes)) * config.chunks_per_group
+    needed = sum(int(config.cycles_per_chunk(config.table[number]))
+                 for number in selectors.reshape(-1)) * config.chunks_per_group
     report.update({
         "utilization": min(utilization.values()),
-        "mixture_cycles_per_group": (cycles[-1] - cycles[0]) / ((blocks - 1) * config.max_groups),
-        "mixture_macs": macs, "mixture_cycles": int(span),
+        "mixture_datatypes": list(mixture_families(config)),
+        "mixture_cycles_per_group": span / ((blocks - 1) * config.max_groups),
+        "mixture_step_cycles": int(steps), "mixture_cycles": int(span),
+        # PE steps the rows' own datatypes needed / steps they took in lockstep
+        "mixture_lockstep_utilization": needed / (config.pes * steps),
     })
     with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
         json.dump(report, file)

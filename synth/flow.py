@@ -81,19 +81,27 @@ def yosys_script(device: Device, module: str, verilog: str, flow: str,
     ]) + "\n"
 
 
-def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Path) -> dict:
-    """Cells of every module of a unit after yosys's coarse synthesis and DSP mapping,
-    with each submodule kept apart: module name → {cell type: count}. It shows where
-    multipliers ($mul) and DSP cells sit inside the unit."""
+def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Path,
+                    mapped: bool = False) -> dict:
+    """Cells of every module of a unit, each submodule kept apart: module name →
+    {cell type: count}. Coarse synthesis with DSP mapping shows where multipliers ($mul)
+    and DSP cells sit inside the unit; ``mapped`` goes on to LUTs (classic ABC: ABC9
+    does not run on a kept hierarchy in YoWASP) for what each submodule costs."""
     dev = device(device_name)
     work = output_directory(work)
     generated = generate_unit(design, unit, work)
+    synth = f"{dev.synth_command} -top {generated.module}"
+    # coarse synthesis maps multipliers to DSP cells; those left are still $mul
+    steps = [f"{synth} -run :map_ram"]
+    if mapped:
+        latches = ["techmap -map +/lattice/latches_map.v"] if dev.family == "ecp5" else []
+        steps = [f"{synth} -run :map_luts", *latches, "abc -lut 4", "clean",
+                 f"{synth} -run map_cells:"]
     script = "\n".join([
         f"read_verilog -sv {generated.verilog.name}",
         f"hierarchy -top {generated.module}",
         f"setattr -mod -set keep_hierarchy 1 {generated.module}*",
-        # coarse synthesis maps multipliers to DSP cells; those left are still $mul
-        f"{dev.synth_command} -top {generated.module} -run :map_ram",
+        *steps,
         "tee -q -o modules.json stat -json",
     ]) + "\n"
     (work / "modules.ys").write_text(script)

@@ -43,6 +43,25 @@ def test_ternary_decode_sequence_keeps_the_lanes_busy(preset, projections, cli, 
     assert unit["cycles"] - 16 * unit["cycles_per_vector"] < 40
 
 
+@pytest.mark.slow
+def test_bitserial_cycles_follow_the_weight_precision(cli, in_tmp):
+    """BitMoD's claim: a group costs PE time in proportion to its datatype's bits."""
+    code, out, err = cli("bench", CONFIGS / "bitserial.yaml", "--json", "bench.json")
+    assert code == 0, err
+    unit, = json.loads((in_tmp / "bench.json").read_text())["units"].values()
+    cycles = unit["cycles_per_group"]
+    for family, bits in (("int8", 8), ("int4", 4), ("int3", 3), ("int2", 2)):
+        assert cycles[family] / cycles["int2"] == pytest.approx(bits / 2, rel=0.10)
+    # 128 weights over 8 lanes: 16 chunks of ceil(planes) cycles; FP4 at its ER variants'
+    # 4 planes, FP3 at 3
+    assert cycles["int4"] == 64 and cycles["fp4"] == 64 and cycles["fp3"] == 48
+    assert unit["utilization"] >= 0.95
+    # the quantized 4-bit layer takes exactly the steps its rows' widest datatypes need
+    assert unit["mixture_cycles"] == unit["mixture_step_cycles"]
+    assert 48 <= unit["mixture_cycles_per_group"] <= 64
+    assert "cycles_per_group {int2 32" in out
+
+
 def test_bench_bad_unit(cli):
     code, _, err = cli("bench", "--unit", "nope")
     assert code == 2 and "no unit 'nope'" in err

@@ -35,7 +35,7 @@ def run_selftest(plan, expected=None, cycles=4000):
 
 
 @pytest.mark.parametrize("preset", [None, "ws_int8_2x4.yaml", "ternary_8x2.yaml",
-                                    "ternary_mlgru.yaml"])
+                                    "ternary_mlgru.yaml", "bitserial_w4.yaml"])
 def test_selftest_passes_with_the_golden_signature(preset):
     design = load_config(CONFIGS / preset if preset else None)
     plan = SelfTestPlan(next(iter(design.units.values())))
@@ -102,15 +102,19 @@ def test_second_preset_builds_for_icebreaker_on_the_dsps(cli, in_tmp):
     assert "ICESTORM_DSP:       8/" in report
 
 
-# the ternary unit on both boards: the UP5K preset, and the MLGRU cell on the ECP5
+# the ternary unit on both boards: the UP5K preset, and the MLGRU cell on the ECP5;
+# and the bit-serial unit: the 4-bit mixture on the UP5K, all six families on the ECP5
 TERNARY_BUILDS = [("ternary_8x2.yaml", "icebreaker", "top.bin"),
-                  ("ternary_mlgru.yaml", "ulx3s-85f", "top.bit")]
+                  ("ternary_mlgru.yaml", "ulx3s-85f", "top.bit"),
+                  ("bitserial_w4.yaml", "icebreaker", "top.bin"),
+                  ("bitserial.yaml", "ulx3s-85f", "top.bit")]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("preset,board,bitstream_name", TERNARY_BUILDS,
-                         ids=[row[1] for row in TERNARY_BUILDS])
-def test_ternary_self_test_builds(preset, board, bitstream_name, cli, in_tmp):
+                         ids=[f"{row[0].split('_')[0].split('.')[0]}-{row[1]}"
+                              for row in TERNARY_BUILDS])
+def test_unit_self_test_builds(preset, board, bitstream_name, cli, in_tmp):
     code, out, err = cli("build", CONFIGS / preset, "--board", board)
     assert code == 0, err
     design = load_config(CONFIGS / preset)

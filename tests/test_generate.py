@@ -15,10 +15,13 @@ LINTED = [
     {"rows": 1, "cols": 1},
     {"rows": 3, "cols": 5, "activation_bits": 4, "weight_bits": 4, "signed": False},
     {"rows": 4, "cols": 2, "dataflow": "weight_stationary"},
+    {"kind": "bitserial", "pes": 2, "lanes": 3, "group_size": 6, "bits_per_cycle": 2},
+    {"kind": "bitserial", "pes": 1, "lanes": 1, "group_size": 1, "datatypes": ["int4"]},
 ]
 
 
-@pytest.mark.parametrize("settings", LINTED, ids=["1x1", "3x5-u4", "ws-4x2"])
+@pytest.mark.parametrize("settings", LINTED, ids=["1x1", "3x5-u4", "ws-4x2", "bitserial-2x3",
+                                                  "bitserial-1x1-int4"])
 def test_generated_verilog_is_lint_clean(settings, tmp_path):
     design = parse_design({"name": "lint", "units": {"u": {"kind": "systolic", **settings}}},
                           "x")
