@@ -65,6 +65,15 @@ class Bench:
         for monitor in self.monitors.values():
             monitor.clear()
 
+    async def reset_during(self, stimulus: dict, cycles: int):
+        """Send the first half of each port's beats of a job, let them run for
+        ``cycles``, then reset: that job is lost, and nothing after it may be."""
+        for port, words in stimulus.items():
+            self.drivers[port].send(words[: max(1, len(words) // 2)])
+        for _ in range(cycles):
+            await FallingEdge(self.dut.clk)
+        await self.reset()
+
     async def wait_for(self, port: str, count: int, timeout_cycles: int):
         monitor = self.monitors[port]
         start = self.timer.cycle

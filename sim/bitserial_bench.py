@@ -153,11 +153,7 @@ async def reset_mid_job(dut):
     await bench.reset()
     config = bench.config
     doomed, _ = bench.random_job(2 * config.pes, config.max_cols)
-    for port, words in doomed.items():
-        bench.drivers[port].send(words[: max(1, len(words) // 2)])
-    for _ in range(len(doomed["weights"]) // 2 + 5):
-        await FallingEdge(dut.clk)
-    await bench.reset()
+    await bench.reset_during(doomed, len(doomed["weights"]) // 2 + 5)
     await bench.run([bench.random_job() for _ in range(3)], stall=0.3)
 
 

@@ -118,11 +118,7 @@ async def reset_mid_job(dut):
     bench = _bench(dut)
     await bench.reset()
     doomed = bench.steady_job(2 * bench.config.job_spacing + 3)
-    for port, words in doomed[0].items():
-        bench.drivers[port].send(words[: max(1, len(words) // 2)])
-    for _ in range(bench.config.rows + 3):
-        await cocotb.triggers.FallingEdge(dut.clk)
-    await bench.reset()
+    await bench.reset_during(doomed[0], bench.config.rows + 3)
     await bench.run([bench.random_job() for _ in range(4)], stall=0.3)
 
 

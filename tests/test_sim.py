@@ -127,3 +127,19 @@ def test_a_broken_ternary_adder_tree_fails(cli, in_tmp):
     log = next(in_tmp.glob("build/ternary_8x2/sim/*-given/sim.log")).read_text()
     assert "seed 3, config TernaryConfig(lanes_in=8, lanes_out=2" in log
     assert "first mismatch at result beat" in log and "field y[0]" in log
+
+
+@pytest.mark.slow
+def test_a_broken_bitserial_scaler_fails(cli, in_tmp):
+    preset = CONFIGS / "bitserial_w4.yaml"
+    code, _, _ = cli("generate", preset, "-o", "rtl")
+    text = (in_tmp / "rtl" / "bitmod.v").read_text()
+    # row 0's dequantizer reads the wrong bit of its scale
+    marker = "scale0[7] ? partial0"
+    assert marker in text, "the mutation does not apply; update the marker"
+    (in_tmp / "broken.v").write_text(text.replace(marker, "scale0[6] ? partial0"))
+    code, out, _ = cli("sim", preset, "--verilog", "broken.v", "--seed", "4")
+    assert code == 1 and "FAIL" in out
+    log = next(in_tmp.glob("build/bitserial_w4/sim/*-given/sim.log")).read_text()
+    assert "seed 4, config BitSerialConfig(pes=4, lanes=8" in log
+    assert "first mismatch at result beat" in log and "field y[0]" in log
