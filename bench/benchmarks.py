@@ -18,7 +18,7 @@ from pathlib import Path
 from accelgen.benchmark import bench
 from accelgen.config import parse_design
 from accelgen.files import write_atomically
-from accelgen.synth.devices import device
+from accelgen.synth.devices import DEVICES
 from accelgen.synth.flow import cells_by_module, count_resources, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,7 +235,7 @@ def bitserial_synthesis_table() -> list[str]:
         cost = synthesize(design, device)["units"]["b"]
         costs[label, device] = cost
         lanes = config.pes * config.lanes
-        rates = " / ".join(f"{lanes * cost['fmax_mhz'] / planes / 1e3:.2f}"
+        rates = " / ".join(f"{lanes * cost['fmax_mhz'] / -(-planes // config.bits_per_cycle) / 1e3:.2f}"
                            for planes in (8, 4, 2))
         lines.append(f"| {label} | {device} | {cost['lut4']} | {cost['ff']} | {cost['dsp']} | "
                      f"{cost['bram']} | {cost['fmax_mhz']} | {rates} | {cost['flow']} |")
@@ -253,19 +253,19 @@ def bitserial_synthesis_table() -> list[str]:
     for name, cells in modules.items():
         part = name.split(".")[1] if "." in name else "control"
         part = "decoders" if part.startswith("decode") else part
-        cost = count_resources(device("ecp5-85k"), cells)
+        cost = count_resources(DEVICES["ecp5-85k"], cells)
         total = parts.setdefault(part, {"lut4": 0, "ff": 0})
         total["lut4"] += cost["lut4"]
         total["ff"] += cost["ff"]
-    per_lut = lambda cost, rate: rate / cost["lut4"]
+    baseline_per_lut = 32 * base["fmax_mhz"] / base["lut4"]
+    ratios = ", ".join(f"{name} {32 * ours['fmax_mhz'] / planes / ours['lut4'] / baseline_per_lut:.2f}"
+                       for name, planes in (("INT8", 8), ("INT4", 4), ("INT2", 2)))
     lines += [
         "", "The same run, side by side on ecp5-85k (both 32 MACs per cycle at peak):", "",
         f"- LUT4: bit-serial {ours['lut4']}, bit-parallel {base['lut4']} "
         f"(ratio {ours['lut4'] / base['lut4']:.2f}); DSP: 0 and {base['dsp']}.",
-        f"- MAC/s per LUT4, bit-serial / bit-parallel: "
-        + ", ".join(f"{name} {per_lut(ours, 32 * ours['fmax_mhz'] / planes) / per_lut(base, 32 * base['fmax_mhz']):.2f}"
-                    for name, planes in (("INT8", 8), ("INT4", 4), ("INT2", 2))) +
-        " (the baseline's multipliers are DSP blocks, which this ratio leaves out).",
+        f"- MAC/s per LUT4, bit-serial / bit-parallel: {ratios} (the baseline's "
+        "multipliers are DSP blocks, which this ratio leaves out).",
         "", "Where the bit-serial unit's LUT4 go (ecp5-85k, each submodule synthesized "
         "apart with classic ABC, so the total differs from the table above):", "",
         "| part | LUT4 | FF |", "|---|---|---|",
