@@ -31,8 +31,15 @@ class UnitCost:
     cells: dict
 
 
-def needs_fallback(log: str) -> bool:
-    return ABC9_CRASH in log
+def abc9_failure(log: str) -> str | None:
+    """Why a failed ABC9 run (yosys -q) calls for the classic-ABC flow, or None: the
+    known WebAssembly trap, or a run that died without any message (YoWASP's ABC9 on
+    some netlists exits 1 silently). A real yosys error says ERROR and is kept."""
+    if ABC9_CRASH in log:
+        return "call stack exhausted"
+    if "ERROR" not in log:
+        return "exited without a message"
+    return None
 
 
 def soft_multipliers(device: Device, shapes: list) -> int:
@@ -171,8 +178,9 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
     script = partial(yosys_script, dev, generated.module, generated.verilog.name)
     (work / "synth.ys").write_text(script(flow, split))
     code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
-    if code != 0 and flow == "abc9" and needs_fallback(log):
-        used_flow = "abc (abc9 crashed: call stack exhausted)" + multipliers
+    failure = abc9_failure(log) if code != 0 and flow == "abc9" else None
+    if failure:
+        used_flow = f"abc (abc9 crashed: {failure})" + multipliers
         (work / "synth.ys").write_text(script("abc", split))
         code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
     if code != 0:
