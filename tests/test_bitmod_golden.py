@@ -122,13 +122,14 @@ def _gaussian_with_outliers(seed=0, rows=64, cols=512):
     return weights
 
 
-@pytest.mark.parametrize("bits, worst_relative", [(3, 0.30), (4, 0.08)])
+@pytest.mark.parametrize("bits, worst_relative", [(3, 0.2), (4, 0.05)])
 def test_the_mixture_beats_every_single_datatype_on_outlier_weights(bits, worst_relative):
     weights = _gaussian_with_outliers()
     mixture = _mse(weights, datatype_table((f"int{bits}", f"fp{bits}")), 128)
     singles = {d.name: _mse(weights, [d], 128) for d in _singles(bits)}
     assert all(mixture < error for error in singles.values()), (mixture, singles)
-    # relative to the weights' power: measured 0.196 (3-bit), 0.046 (4-bit)
+    # relative to the weights' power: measured 0.123 (3-bit), 0.023 (4-bit); the
+    # mixture's error is 0.82x (3-bit) and 0.60x (4-bit) the best single datatype's
     assert mixture / float((weights ** 2).mean()) < worst_relative
 
 
@@ -158,7 +159,8 @@ def _accuracy(mlp, layers, x, y) -> float:
 
 @pytest.mark.parametrize("bits, accuracy_loss", [(3, 0.03), (4, 0.015)])
 def test_a_trained_mlp_keeps_its_accuracy_and_the_mixture_wins(bits, accuracy_loss):
-    """A 64-64-10 MLP trained on scikit-learn's digits, groups of 32 weights."""
+    """A 64-64-10 MLP trained on scikit-learn's digits, groups of 32 weights (measured:
+    91.9% in float, 91.7% with either mixture, on 397 held-out digits)."""
     mlp, x, y = _digits_mlp()
     layers = [weights.T for weights in mlp.coefs_]
     table = datatype_table((f"int{bits}", f"fp{bits}"))
