@@ -78,6 +78,11 @@ class BitSerialConfig(UnitConfig):
     def cycles_per_chunk(self, datatype) -> int:
         return -(-datatype.planes // self.bits_per_cycle)
 
+    def group_cycles(self, datatype) -> int:
+        """Cycles of a whole group of one datatype: its chunks' steps, but no fewer
+        than the dequantizer's scale_cycles."""
+        return max(self.chunks_per_group * self.cycles_per_chunk(datatype), self.scale_cycles)
+
     @property
     def largest_weight(self) -> int:
         """The largest |value| any code stands for."""

@@ -4,7 +4,7 @@ taken bit-serially, each group's partial sum scaled by shift-and-add."""
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 
-from accelgen.bitserial_config import SCALE_BITS, BitSerialConfig
+from accelgen.bitserial_config import BitSerialConfig
 
 from .bit_plane_dots import BitPlaneDots
 from .bitmod_decoder import CodeDecoder, datatype_info, datatype_info_layout, mantissa_layout

@@ -87,13 +87,6 @@ class BitSerialBench(Bench):
             quantized.selectors)
         return self.job(selectors, quantized.scales, quantized.codes, self.activations(cols))
 
-    def group_cycles(self, selector: int) -> int:
-        """Cycles a whole group of one datatype takes: its chunks, each planes/b steps,
-        but no less than the dequantizer's scale_cycles."""
-        config = self.config
-        steps = config.chunks_per_group * config.cycles_per_chunk(config.table[selector])
-        return max(steps, config.scale_cycles)
-
 
 def _bench(dut, stall=0.0):
     return BitSerialBench(dut, config_from_env(), seed_from_env(), stall)
@@ -168,7 +161,7 @@ async def cycles_per_datatype(dut):
         blocks = 4
         await bench.run([bench.random_job(blocks * config.pes, config.max_cols, selector)])
         cycles = bench.monitors["result"].cycles[-blocks:]
-        expected = config.max_groups * bench.group_cycles(selector)
+        expected = config.max_groups * config.group_cycles(datatype)
         gaps = set(np.diff(cycles).tolist())
         assert gaps == {expected}, (
             f"{bench.describe()}: {datatype.name} row blocks {sorted(gaps)} cycles apart, "
