@@ -98,8 +98,9 @@ def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Pat
     work = output_directory(work)
     generated = generate_unit(design, unit, work)
     synth = f"{dev.synth_command} -top {generated.module}"
-    # coarse synthesis maps multipliers to DSP cells; those left are still $mul
-    steps = [f"{synth} -run :map_ram"]
+    # coarse synthesis maps multipliers to DSP cells (those left are still $mul) and
+    # memories to block RAM
+    steps = [f"{synth} -run :map_ffram"]
     if mapped:
         latches = ["techmap -map +/lattice/latches_map.v"] if dev.family == "ecp5" else []
         steps = [f"{synth} -run :map_luts", *latches, "abc -lut 4", "clean",
