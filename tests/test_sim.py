@@ -112,34 +112,31 @@ def test_sim_arguments_are_checked(cli, tmp_path, in_tmp):
     assert code == 2 and "does not build with verilator" in err
 
 
-@pytest.mark.slow
-def test_a_broken_ternary_adder_tree_fails(cli, in_tmp):
-    preset = CONFIGS / "ternary_8x2.yaml"
-    code, _, _ = cli("generate", preset, "-o", "rtl")
-    text = (in_tmp / "rtl" / "bitlinear.v").read_text()
-    # row 0's tree subtracts its right half
-    marker = "$signed(row0_l2_0) + $signed(row0_l2_1)"
-    assert marker in text, "the mutation does not apply; update the marker"
-    (in_tmp / "broken.v").write_text(text.replace(marker, "$signed(row0_l2_0) - "
-                                                          "$signed(row0_l2_1)"))
-    code, out, _ = cli("sim", preset, "--verilog", "broken.v", "--seed", "3")
-    assert code == 1 and "FAIL" in out
-    log = next(in_tmp.glob("build/ternary_8x2/sim/*-given/sim.log")).read_text()
-    assert "seed 3, config TernaryConfig(lanes_in=8, lanes_out=2" in log
-    assert "first mismatch at result beat" in log and "field y[0]" in log
-
-
-@pytest.mark.slow
-def test_a_broken_bitserial_scaler_fails(cli, in_tmp):
-    preset = CONFIGS / "bitserial_w4.yaml"
-    code, _, _ = cli("generate", preset, "-o", "rtl")
-    text = (in_tmp / "rtl" / "bitmod.v").read_text()
+# A mutated netlist must fail its bench, and the log must name the seed, the config
+# and the first wrong element: (preset, unit file, marker, its mutation, config prefix).
+MUTATIONS = {
+    # row 0's adder tree subtracts its right half
+    "ternary-adder-tree": ("ternary_8x2.yaml", "bitlinear.v",
+                           "$signed(row0_l2_0) + $signed(row0_l2_1)",
+                           "$signed(row0_l2_0) - $signed(row0_l2_1)",
+                           "TernaryConfig(lanes_in=8, lanes_out=2"),
     # row 0's dequantizer reads the wrong bit of its scale
-    marker = "scale0[7] ? partial0"
+    "bitserial-scaler": ("bitserial_w4.yaml", "bitmod.v", "scale0[7] ? partial0",
+                         "scale0[6] ? partial0", "BitSerialConfig(pes=4, lanes=8"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_a_broken_unit_fails_and_names_the_first_wrong_element(mutation, cli, in_tmp):
+    preset, unit_file, marker, broken, config = MUTATIONS[mutation]
+    code, _, _ = cli("generate", CONFIGS / preset, "-o", "rtl")
+    text = (in_tmp / "rtl" / unit_file).read_text()
     assert marker in text, "the mutation does not apply; update the marker"
-    (in_tmp / "broken.v").write_text(text.replace(marker, "scale0[6] ? partial0"))
-    code, out, _ = cli("sim", preset, "--verilog", "broken.v", "--seed", "4")
+    (in_tmp / "broken.v").write_text(text.replace(marker, broken))
+    code, out, _ = cli("sim", CONFIGS / preset, "--verilog", "broken.v", "--seed", "3")
     assert code == 1 and "FAIL" in out
-    log = next(in_tmp.glob("build/bitserial_w4/sim/*-given/sim.log")).read_text()
-    assert "seed 4, config BitSerialConfig(pes=4, lanes=8" in log
+    design = preset.removesuffix(".yaml")
+    log = next(in_tmp.glob(f"build/{design}/sim/*-given/sim.log")).read_text()
+    assert f"seed 3, config {config}" in log
     assert "first mismatch at result beat" in log and "field y[0]" in log
