@@ -11,7 +11,7 @@ from accelgen.bitserial_config import SCALE_BITS, BitSerialConfig
 from accelgen.errors import AccelgenError
 
 from .bitmod_datatypes import datatype_table
-from .integers import check_range
+from .integers import check_range, round_shift
 
 SCALE_TOP = (1 << SCALE_BITS) - 1
 
@@ -178,10 +178,7 @@ def scale_sum(partial: np.ndarray, scales: np.ndarray) -> np.ndarray:
 
 def round_saturate(values: np.ndarray, shift: int, bits: int) -> np.ndarray:
     """value / 2^shift rounded half up, clipped to signed ``bits``."""
-    values = np.asarray(values, dtype=np.int64)
-    if shift:
-        values = (values + (1 << (shift - 1))) >> shift
-    return np.clip(values, -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+    return np.clip(round_shift(values, shift), -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
 
 
 def outputs(config: BitSerialConfig, selectors: np.ndarray, scales: np.ndarray,

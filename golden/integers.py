@@ -29,3 +29,13 @@ def check_range(values: np.ndarray, bits: int, signed: bool, what: str) -> np.nd
         raise AccelgenError(f"{what}: values must be {kind} {bits}-bit ({low}..{high}), "
                             f"got {values.min()}..{values.max()}")
     return values.astype(np.int64)
+
+
+def round_shift(values, shift: int):
+    """values / 2^shift rounded half up (toward +∞), as an add and an arithmetic shift.
+    Python-integer (object) arrays stay exact, for products wider than 64 bits."""
+    values = np.asarray(values)
+    values = values if values.dtype == object else values.astype(np.int64)
+    if shift == 0:
+        return values
+    return (values + (1 << (shift - 1))) >> shift

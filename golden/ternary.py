@@ -8,7 +8,7 @@ from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
 from accelgen.errors import AccelgenError
 
-from .integers import check_range
+from .integers import check_range, round_shift
 
 # --- quantizers (BitNet b1.58 / MatMul-free LM) --------------------------------------
 
@@ -162,16 +162,6 @@ def matvec(config: TernaryConfig, trits: np.ndarray, x: np.ndarray) -> np.ndarra
                             f"{trits.min()}..{trits.max()}")
     x = check_range(x, config.activation_bits, True, "activations")
     return trits @ x
-
-
-def round_shift(values, shift: int):
-    """values / 2^shift rounded half up (toward +∞), as an add and an arithmetic shift.
-    Python-integer (object) arrays stay exact, for products wider than 64 bits."""
-    values = np.asarray(values)
-    values = values if values.dtype == object else values.astype(np.int64)
-    if shift == 0:
-        return values
-    return (values + (1 << (shift - 1))) >> shift
 
 
 def combined_scale(weight_scale: int, activation_scale: int) -> int:

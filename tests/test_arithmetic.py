@@ -6,7 +6,7 @@ import pytest
 from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
-from accelgen.golden.ternary import round_shift
+from accelgen.golden.integers import round_shift
 from accelgen.hw.arithmetic import ceil_divide, round_saturate
 
 
