@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .bitserial_config import BitSerialConfig
+from .kv_config import KVBufferConfig
 from .systolic_config import SystolicConfig
 from .ternary_config import TernaryConfig
 
@@ -48,4 +49,7 @@ UNIT_KINDS = {
     "bitserial": UnitKind("bitserial", BitSerialConfig, "accelgen.hw.bitserial:bitserial_unit",
                           "accelgen.sim.bitserial_bench:BitSerialBench",
                           "accelgen.sim.bitserial_reference", "docs/units/bitserial.md"),
+    "kv_buffer": UnitKind("kv_buffer", KVBufferConfig, "accelgen.hw.kv_buffer:kv_buffer",
+                          "accelgen.sim.kv_bench:KVBufferBench",
+                          "accelgen.sim.kv_reference", "docs/units/kv_buffer.md"),
 }

@@ -8,7 +8,8 @@ from amaranth.lib.wiring import In, Out
 
 
 class VectorBuffer(wiring.Component):
-    """Beats of ``x`` (one chunk of lanes each, ``last`` ending a vector) fill slot 0,
+    """Beats of a vector (its one field besides ``last``: one chunk of lanes each,
+    ``last`` ending the vector) fill slot 0,
     then slot 1, then 0 again; a slot takes a vector only when the engine has
     ``release``d its previous one. Beats past ``max_chunks`` are taken and dropped.
 
@@ -20,13 +21,14 @@ class VectorBuffer(wiring.Component):
     vector : In(stream.Signature(StructLayout({"x": ..., "last": 1})))
     full, chunks_last : Out, per slot: a vector is there; its chunk count − 1
     read_slot, read_chunk, read_en : In
-    data : Out(x's layout)
+    data : Out(the vector field's layout)
     release, release_slot : In: the engine is done with that slot's vector
     """
 
     def __init__(self, beat_layout: data.StructLayout, max_chunks: int):
         self._max_chunks = max_chunks
-        self._x = beat_layout["x"].shape
+        self._field = next(name for name, _ in beat_layout if name != "last")
+        self._x = beat_layout[self._field].shape
         super().__init__({
             "vector": In(stream.Signature(beat_layout)),
             "full": Out(2),
@@ -53,7 +55,7 @@ class VectorBuffer(wiring.Component):
             self.vector.ready.eq(~self.full.bit_select(fill_slot, 1)),
             write.en.eq(filling & room),
             write.addr.eq(fill_address + Mux(fill_slot, max_chunks, 0)),
-            write.data.eq(beat.x),
+            write.data.eq(beat[self._field]),
         ]
         with m.If(filling):
             with m.If(room):

@@ -1,0 +1,190 @@
+"""Config of the on-chip KV-cache buffer (``kind: kv_buffer``)."""
+
+import enum
+import typing
+from dataclasses import dataclass
+
+from .config import UnitConfig
+from .errors import require
+from .numbers import ceil_log2, value_range
+
+QUERY_BITS = 8           # q elements: signed
+WEIGHT_BITS = 8          # p_t: unsigned, in units of 2^-8 (a softmax probability)
+OPERAND_BITS = 16        # the lanes' multipliers take a code times a signed 16-bit operand
+POSITION_BITS = 32       # absolute token positions (since the head's last clear)
+
+
+class Policy(enum.Enum):
+    NONE = "none"                  # a full head refuses appends
+    WINDOW = "window"              # ring of the last max_tokens tokens
+    SINK_WINDOW = "sink_window"    # the first sink_tokens kept, a ring of the rest
+
+
+class Memory(enum.Enum):
+    BRAM = "bram"                  # ECP5 DP16KD / iCE40 EBR
+    SPRAM = "spram"                # the iCE40 UP5K's single-port 256 kbit blocks
+
+
+@dataclass(frozen=True)
+class KVBufferConfig(UnitConfig):
+    kind: typing.ClassVar[str] = "kv_buffer"
+
+    heads: int = 2
+    head_dim: int = 64
+    max_tokens: int = 256
+    kv_bits: int = 4              # codes: signed, symmetric (-qmax..qmax)
+    input_bits: int = 16          # K and V arrive as signed int16 or int8
+    lanes: int = 8                # code elements read, and MACs, per cycle
+    policy: Policy = Policy.SINK_WINDOW
+    sink_tokens: int = 4
+    memory: Memory = Memory.BRAM
+
+    def __post_init__(self):
+        for name, low, top in (("heads", 1, 64), ("head_dim", 1, 1024),
+                               ("max_tokens", 2, 1 << 16), ("lanes", 1, 32)):
+            value = getattr(self, name)
+            require(low <= value <= top, name, f"must be an integer {low}..{top}, got {value}")
+        require(self.lanes <= self.head_dim, "lanes",
+                f"must be at most head_dim ({self.head_dim}), got {self.lanes}")
+        require(self.kv_bits in (4, 8), "kv_bits", f"must be 4 or 8, got {self.kv_bits}")
+        require(self.input_bits in (8, 16), "input_bits",
+                f"must be 8 (int8) or 16 (int16), got {self.input_bits}")
+        if self.policy is Policy.SINK_WINDOW:
+            require(1 <= self.sink_tokens < self.max_tokens, "sink_tokens",
+                    f"must be 1..{self.max_tokens - 1} (max_tokens - 1) with policy "
+                    f"sink_window, got {self.sink_tokens}")
+        else:
+            require(self.sink_tokens == 0, "sink_tokens",
+                    f"must be 0 unless policy is sink_window (policy {self.policy.value}), "
+                    f"got {self.sink_tokens}")
+
+    # --- quantization ---------------------------------------------------------------
+    @property
+    def qmax(self) -> int:
+        """Codes are -qmax..qmax: symmetric, so -2^(kv_bits-1) is never used."""
+        return (1 << (self.kv_bits - 1)) - 1
+
+    @property
+    def input_range(self) -> tuple[int, int]:
+        return value_range(self.input_bits, True)
+
+    @property
+    def scale_bits(self) -> int:
+        """The stored scale is the vector's absmax, |x| clipped to 2^(input_bits-1) - 1
+        (inputs are taken as symmetric): unsigned input_bits - 1 bits."""
+        return self.input_bits - 1
+
+    @property
+    def divider_stages(self) -> int:
+        """Quotient bits of |code| = floor((2·qmax·|x| + a) / 2a): one stage each."""
+        return self.kv_bits - 1
+
+    @property
+    def weight_shift(self) -> int:
+        """w_t = p_t·a_t / 2^weight_shift (rounded half up) fits a signed 16-bit operand."""
+        product_bits = WEIGHT_BITS + self.scale_bits
+        return max(0, product_bits - (OPERAND_BITS - 1))
+
+    # --- geometry -------------------------------------------------------------------
+    @property
+    def chunks(self) -> int:
+        """Words of `lanes` codes per K (or V) vector; the last one is zero-padded."""
+        return -(-self.head_dim // self.lanes)
+
+    @property
+    def word_bits(self) -> int:
+        return self.lanes * self.kv_bits
+
+    @property
+    def rows(self) -> int:
+        """Token slots over all heads; slot t of head h is row h·max_tokens + t."""
+        return self.heads * self.max_tokens
+
+    @property
+    def code_depth(self) -> int:
+        """Code memory words: per row its K chunks, then its V chunks."""
+        return self.rows * 2 * self.chunks
+
+    @property
+    def code_bits_stored(self) -> int:
+        return self.code_depth * self.word_bits
+
+    @property
+    def scale_bits_stored(self) -> int:
+        return self.rows * 2 * self.scale_bits
+
+    @property
+    def ring_base(self) -> int:
+        """The first slot of the ring (slots before it hold the sinks)."""
+        return self.sink_tokens
+
+    @property
+    def head_bits(self) -> int:
+        return max(1, ceil_log2(self.heads))
+
+    # --- arithmetic -----------------------------------------------------------------
+    @property
+    def dot_bits(self) -> int:
+        """Σ_i q_i·c_i over a vector, exact."""
+        bound = self.head_dim * (1 << (QUERY_BITS - 1)) * self.qmax
+        return bound.bit_length() + 1
+
+    @property
+    def score_bits(self) -> int:
+        """dot × a_t, exact: q·k̂_t times qmax."""
+        bound = self.head_dim * (1 << (QUERY_BITS - 1)) * self.qmax * \
+            ((1 << self.scale_bits) - 1)
+        return bound.bit_length() + 1
+
+    @property
+    def value_bits(self) -> int:
+        """Σ_t w_t·c_t,i over a full head, exact."""
+        bound = self.max_tokens * ((1 << (OPERAND_BITS - 1)) - 1) * self.qmax
+        return bound.bit_length() + 1
+
+    @property
+    def result_bits(self) -> int:
+        return max(self.score_bits, self.value_bits)
+
+    @property
+    def multiplier_shapes(self) -> list[tuple[int, int]]:
+        """Signed operand widths: one code × operand per lane, p_t × a_t once per token,
+        and the score's dot × a_t once per token."""
+        return [(OPERAND_BITS, self.kv_bits)] * self.lanes + [
+            (WEIGHT_BITS + 1, self.scale_bits + 1), (self.dot_bits, self.scale_bits + 1)]
+
+    @property
+    def multipliers(self) -> int:
+        return len(self.multiplier_shapes)
+
+    # --- timing ---------------------------------------------------------------------
+    @property
+    def tree_stages(self) -> int:
+        return ceil_log2(self.lanes)
+
+    @property
+    def read_stages(self) -> int:
+        """Registers from a read's issue to the score's emit: memory, operand, product,
+        the lanes' tree, the chunk sum, the scaled score."""
+        return 3 + self.tree_stages + 2
+
+    @property
+    def latency(self) -> int:
+        """Cycles from a score command's transfer (its q already loaded, one token held
+        with head_dim <= lanes) to its result beat on an idle unit: four cycles of setup
+        (the walk's rows, positions and addresses), the issue, the read stages, the
+        output register."""
+        return 4 + 1 + self.read_stages + 1
+
+    @property
+    def append_cycles(self) -> int:
+        """Cycles an append takes with no stalls, from its command to its ack: the
+        elements enter staging one per cycle (K and V side by side), then leave through
+        the divider one per cycle (K's, then V's); the ack follows the read pipeline."""
+        return 3 * self.head_dim + self.divider_stages + self.read_stages + 8
+
+    @property
+    def throughput(self) -> str:
+        return (f"score and weighted-value reads: {self.lanes} MACs per cycle, one "
+                f"{self.word_bits}-bit code word per cycle; an append quantizes one "
+                "element per cycle")

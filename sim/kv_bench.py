@@ -1,0 +1,300 @@
+"""cocotb bench of the KV-cache buffer against golden.kv_cache."""
+
+import json
+import os
+
+import cocotb
+import numpy as np
+from cocotb.triggers import FallingEdge
+
+from accelgen.hw.kv_layouts import (Op, append_layout, command_layout, query_layout,
+                                    status_layout)
+from accelgen.kv_config import QUERY_BITS, WEIGHT_BITS
+from accelgen.numbers import value_range
+from accelgen.payload import pack, unpack
+
+from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
+from .kv_reference import BeatModel, input_layouts, output_layouts
+
+
+class KVBufferBench(Bench):
+    """Jobs are commands with their operands; the expected answers come from one
+    BeatModel that carries the cache's state from job to job (a reset starts a new
+    one)."""
+
+    def __init__(self, dut, config, seed, stall=0.0):
+        self.inputs, self.outputs = input_layouts(config), output_layouts(config)
+        super().__init__(dut, config, seed, stall)
+        self.model = BeatModel(config)
+
+    async def reset(self, cycles: int = 3):
+        await super().reset(cycles)
+        self.model = BeatModel(self.config)
+
+    def timeout(self, jobs: list, results: int) -> int:
+        # an append passes its elements through staging and the divider one by one
+        return super().timeout(jobs, results) * self.config.lanes + \
+            len(jobs) * self.config.append_cycles
+
+    def job(self, stimulus: dict):
+        return stimulus, {"result": self.model.feed(stimulus)}
+
+    # --- commands ---------------------------------------------------------------------
+    def command_words(self, op, head=0, p=(0,), every=False):
+        count = len(p)
+        return pack(command_layout(self.config), {
+            "op": [op] * count, "head": [head] * count, "all": [int(every)] * count,
+            "p": list(p), "last": [i == count - 1 for i in range(count)]})
+
+    def append(self, head: int, k=None, v=None, outliers: bool = False):
+        config = self.config
+        k = self.vector(outliers) if k is None else np.asarray(k)
+        v = self.vector(outliers) if v is None else np.asarray(v)
+        padded = np.zeros((2, config.chunks * config.lanes), dtype=np.int64)
+        padded[0, :config.head_dim], padded[1, :config.head_dim] = k, v
+        words = pack(append_layout(config), {
+            "k": padded[0].reshape(config.chunks, config.lanes),
+            "v": padded[1].reshape(config.chunks, config.lanes),
+            "last": np.arange(config.chunks) == config.chunks - 1})
+        return self.job({"command": self.command_words(Op.APPEND, head), "append": words})
+
+    def score(self, head: int, q=None):
+        config = self.config
+        q = self.rng.integers(*self.query_range(), endpoint=True, size=config.head_dim) \
+            if q is None else np.asarray(q)
+        padded = np.zeros(config.chunks * config.lanes, dtype=np.int64)
+        padded[:config.head_dim] = q
+        words = pack(query_layout(config), {
+            "q": padded.reshape(config.chunks, config.lanes),
+            "last": np.arange(config.chunks) == config.chunks - 1})
+        return self.job({"command": self.command_words(Op.SCORE, head), "query": words})
+
+    def value(self, head: int, p=None, count: int | None = None):
+        if p is None:
+            held = self.model.cache.heads[head].length if head < self.config.heads else 0
+            count = max(1, held) if count is None else count
+            p = self.rng.integers(0, 1 << WEIGHT_BITS, size=count)
+        return self.job({"command": self.command_words(Op.VALUE, head, p)})
+
+    def clear(self, head: int = 0, every: bool = False):
+        return self.job({"command": self.command_words(Op.CLEAR, head, every=every)})
+
+    # --- data -------------------------------------------------------------------------
+    def query_range(self):
+        return value_range(QUERY_BITS, True)
+
+    def vector(self, outliers: bool = False) -> np.ndarray:
+        """A K or V vector: Gaussian at a random magnitude, with outlier channels."""
+        config = self.config
+        low, high = config.input_range
+        spread = high / 2 ** self.rng.integers(1, config.input_bits - 2)
+        x = self.rng.normal(0, spread / 4, size=config.head_dim)
+        if outliers:
+            x[self.rng.choice(config.head_dim, max(1, config.head_dim // 16))] *= 8
+        return np.clip(np.round(x), low, high).astype(np.int64)
+
+    def random_job(self):
+        """One command of a random kind, on a random head (sometimes one past the
+        last: refused, or empty)."""
+        config = self.config
+        head = int(self.rng.integers(0, config.heads + (config.heads < 1 << config.head_bits)))
+        kind = self.rng.choice(["append"] * 5 + ["score"] * 2 + ["value"] * 2 + ["clear"])
+        if kind == "append":
+            return self.append(head, outliers=bool(self.rng.integers(2)))
+        if kind == "score":
+            return self.score(head)
+        if kind == "value":
+            held = self.model.cache.heads[head].length if head < config.heads else 0
+            # as many weights as tokens, or fewer, or more (extras have no token)
+            return self.value(head, count=max(1, held + int(self.rng.integers(-2, 3))))
+        return self.clear(head, every=self.rng.random() < 0.2)
+
+    # --- status -------------------------------------------------------------------------
+    def check_status(self):
+        status = unpack(status_layout(self.config), [self.dut.status.value.to_unsigned()])
+        for head, state in enumerate(self.model.cache.heads):
+            got = (int(status["length"][0][head]), int(status["appended"][0][head]),
+                   bool(status["overflow"][0][head]))
+            expected = (state.length, state.appended, state.overflow)
+            assert got == expected, (f"{self.describe()}: head {head} status (length, "
+                                     f"appended, overflow) {got}, expected {expected}")
+
+
+def _bench(dut, stall=0.0):
+    return KVBufferBench(dut, config_from_env(), seed_from_env(), stall)
+
+
+def fill_jobs(bench, head: int, tokens: int, read_every: int):
+    """Append ``tokens`` tokens to a head, with a score and a value read after every
+    ``read_every`` appends and at the end."""
+    jobs = []
+    for token in range(tokens):
+        jobs.append(bench.append(head))
+        if (token + 1) % read_every == 0 or token == tokens - 1:
+            jobs += [bench.score(head), bench.value(head)]
+    return jobs
+
+
+@cocotb.test()
+async def fill_beyond_capacity(dut):
+    """Each head filled to capacity and beyond under the config's policy: the answers
+    (positions and contents after wrap-around, refusals) and the status match the
+    reference cache."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    for head in range(min(config.heads, 2)):
+        tokens = config.max_tokens + config.max_tokens // 2 + 3
+        await bench.run(fill_jobs(bench, head, tokens, max(1, config.max_tokens // 3)))
+        bench.check_status()
+
+
+@cocotb.test()
+async def interleaved_heads(dut):
+    """Appends, scores, weighted values and clears on random heads, back to back."""
+    bench = _bench(dut)
+    await bench.reset()
+    await bench.run([bench.random_job() for _ in range(60)])
+    bench.check_status()
+
+
+@cocotb.test()
+async def extreme_values(dut):
+    """Inputs at both ends of int16/int8 (the most negative one included), all-zero
+    vectors (scale 0), one outlier, q at -128/127, p at 0 and 255: the widest sums."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    low, high = config.input_range
+    dim = config.head_dim
+    jobs = []
+    for _ in range(config.max_tokens):
+        value = int(bench.rng.choice([low, high]))
+        jobs.append(bench.append(0, np.full(dim, value), np.full(dim, low + high - value)))
+    spike = np.zeros(dim, dtype=np.int64)
+    spike[dim // 2] = low
+    jobs += [bench.append(0, np.zeros(dim), spike), bench.append(0, spike, np.zeros(dim))]
+    for q in (-128, 127):
+        jobs.append(bench.score(0, np.full(dim, q)))
+    held = bench.model.cache.heads[0].length
+    jobs += [bench.value(0, np.full(held, 255)), bench.value(0, np.zeros(held, dtype=int))]
+    await bench.run(jobs)
+    bench.check_status()
+
+
+@cocotb.test()
+async def random_stalls(dut):
+    """Random back-pressure on every port, from light to 90%."""
+    bench = _bench(dut)
+    await bench.reset()
+    for stall in (0.1, 0.5, 0.9):
+        await bench.run([bench.random_job() for _ in range(15)], stall=stall)
+    bench.check_status()
+
+
+@cocotb.test()
+async def reset_mid_read(dut):
+    """A reset while a score and a value read run empties the cache and loses those
+    answers; nothing after it is lost."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    await bench.run([bench.append(0) for _ in range(config.max_tokens)])
+    for read in (bench.score(0), bench.value(0)):
+        stimulus, _ = read
+        for port, words in stimulus.items():
+            bench.drivers[port].send(words)
+        for _ in range(config.max_tokens * config.chunks // 2 + 4):
+            await FallingEdge(dut.clk)
+        await bench.reset()
+        bench.check_status()
+        await bench.run(fill_jobs(bench, 0, 3, 2), stall=0.3)
+
+
+@cocotb.test()
+async def full_rate_reads(dut):
+    """With no stalls, a full head's scores leave exactly `chunks` cycles apart, and a
+    weighted-value job's passes `max_tokens` cycles apart: `lanes` MACs every cycle."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    await bench.run([bench.append(0) for _ in range(config.max_tokens)])
+    await bench.run([bench.score(0)])
+    cycles = bench.monitors["result"].cycles[-config.max_tokens:]
+    gaps = set(np.diff(cycles).tolist())
+    assert gaps <= {config.chunks}, (
+        f"{bench.describe()}: scores {sorted(gaps)} cycles apart, expected {config.chunks}")
+    if config.max_tokens >= config.lanes:
+        await bench.run([bench.value(0)])
+        cycles = bench.monitors["result"].cycles[-config.head_dim:]
+        starts = cycles[::config.lanes]
+        gaps = set(np.diff(starts).tolist())
+        assert gaps <= {config.max_tokens}, (
+            f"{bench.describe()}: value passes {sorted(gaps)} cycles apart, expected "
+            f"{config.max_tokens}")
+
+
+@cocotb.test()
+async def latency(dut):
+    """On an idle unit: an append's answer comes `append_cycles` after its command, a
+    one-token score's `latency + chunks - 1` cycles after its command (q loaded)."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    stimulus, expected = bench.append(0)
+    bench.drivers["append"].send(stimulus["append"])
+    for _ in range(10):
+        await FallingEdge(dut.clk)
+    await bench.run([({"command": stimulus["command"]}, expected)])
+    measured = bench.monitors["result"].cycles[-1] - bench.drivers["command"].sent_cycles[-1]
+    assert measured == config.append_cycles, (
+        f"{bench.describe()}: append took {measured} cycles, config.append_cycles says "
+        f"{config.append_cycles}")
+    stimulus, expected = bench.score(0)
+    bench.drivers["query"].send(stimulus["query"])
+    for _ in range(config.chunks + 10):
+        await FallingEdge(dut.clk)
+    await bench.run([({"command": stimulus["command"]}, expected)])
+    measured = bench.monitors["result"].cycles[-1] - bench.drivers["command"].sent_cycles[-1]
+    assert measured == config.latency + config.chunks - 1, (
+        f"{bench.describe()}: score latency {measured} cycles, config says "
+        f"{config.latency + config.chunks - 1}")
+
+
+@cocotb.test(skip=BENCH_JSON_VARIABLE not in os.environ)
+async def measure(dut):
+    """`accelgen bench`: one head filled to capacity (back-to-back appends: cycles per
+    token), then a score and a weighted-value read of it with no stalls: MACs per
+    cycle over `lanes`, from the command to the last answer; bytes read per cycle."""
+    bench = _bench(dut)
+    await bench.reset()
+    config = bench.config
+    tokens = config.max_tokens
+    await bench.run([bench.append(0) for _ in range(tokens)])
+    acks = bench.monitors["result"].cycles[-tokens:]
+    append_cycles = (acks[-1] - acks[0]) / (tokens - 1)
+    report = {"tokens": tokens, "head_dim": config.head_dim, "lanes": config.lanes,
+              "kv_bits": config.kv_bits, "append_latency": config.append_cycles,
+              "append_cycles_per_token": append_cycles}
+    stimulus, expected = bench.score(0)
+    bench.drivers["query"].send(stimulus["query"])
+    for _ in range(config.chunks + 10):
+        await FallingEdge(dut.clk)
+    await bench.run([({"command": stimulus["command"]}, expected)])
+    start = bench.drivers["command"].sent_cycles[-1]
+    score_cycles = bench.monitors["result"].cycles[-1] - start
+    macs = tokens * config.head_dim
+    await bench.run([bench.value(0)])
+    start = bench.drivers["command"].sent_cycles[-tokens]
+    value_cycles = bench.monitors["result"].cycles[-1] - start
+    # per token: its code words and its scale
+    read_bytes = tokens * (config.chunks * config.word_bits + config.scale_bits) / 8
+    report.update({
+        "score_cycles": score_cycles, "value_cycles": value_cycles,
+        "score_utilization": macs / (config.lanes * score_cycles),
+        "value_utilization": macs / (config.lanes * value_cycles),
+        "read_bytes_per_cycle": read_bytes / score_cycles,
+    })
+    report["utilization"] = min(report["score_utilization"], report["value_utilization"])
+    with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
+        json.dump(report, file)
