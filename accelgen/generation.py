@@ -77,11 +77,16 @@ class Generated:
 
 
 def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path) -> Generated:
-    from amaranth.back import verilog
+    from amaranth.back import rtlil, verilog
+
+    from .netlist import drop_memory_init
 
     component = build_component(design.units[unit_name])
     name = module_name(design, unit_name)
-    text = verilog.convert(component, name=name, emit_src=False)
+    # verilog.convert, with the RTLIL step open so that uninitialized memories lose
+    # their initializer (amaranth 0.5's text-to-Verilog step is internal)
+    text = verilog._convert_rtlil_text(
+        drop_memory_init(rtlil.convert(component, name=name, emit_src=False)))
     out_dir = Path(out_dir)
     verilog_path = write_atomically(out_dir / f"{unit_name}.v", text)
     manifest_path = write_atomically(out_dir / f"{unit_name}.json",

@@ -9,7 +9,7 @@ from .errors import require
 from .numbers import ceil_log2, value_range
 
 QUERY_BITS = 8           # q elements: signed
-WEIGHT_BITS = 8          # p_t: unsigned, in units of 2^-8 (a softmax probability)
+WEIGHT_BITS = 16         # p_t: unsigned, in units of 2^-16 (a softmax probability)
 OPERAND_BITS = 16        # the lanes' multipliers take a code times a signed 16-bit operand
 POSITION_BITS = 32       # absolute token positions (since the head's last clear)
 

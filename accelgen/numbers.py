@@ -11,3 +11,9 @@ def value_range(bits: int, signed: bool) -> tuple[int, int]:
     if signed:
         return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     return 0, (1 << bits) - 1
+
+
+def index_range(count: int) -> range:
+    """The shape of an index 0..count-1, at least one bit wide even when count is 1
+    (a zero-width signal becomes a [-1:0] wire that Verilator rejects)."""
+    return range(max(2, count))

@@ -9,7 +9,7 @@ Integer semantics (docs/units/kv_buffer.md):
   from zero, and 0 when a = 0. The scale stored is a; x̂_i = c_i · a / qmax.
 - score: s_t = (Σ_i q_i · c_t,i) · a_t, exact (= qmax · q·k̂_t).
 - weighted value: w_t = round_half_up(p_t · a_t / 2^weight_shift);
-  y_i = Σ_t w_t · c_t,i, exact (= qmax · 2^8 / 2^weight_shift · Σ p_t/2^8 · v̂_t,i).
+  y_i = Σ_t w_t · c_t,i, exact (= qmax · 2^16 / 2^weight_shift · Σ_t p_t/2^16 · v̂_t,i).
 """
 
 from dataclasses import dataclass, field
@@ -151,7 +151,7 @@ def quantized_attention(config, q: np.ndarray, keys: np.ndarray, values: np.ndar
     """The same attention through the buffer's integer path: q, keys and values are
     integers in units of ``units`` (query, key, value); scores and weighted sums are the
     exact hardware results, rescaled, and the softmax is float (it is done outside the
-    buffer), its weights rounded to 8-bit p_t."""
+    buffer), its weights rounded to 16-bit p_t."""
     query_unit, key_unit, value_unit = units
     k_codes, k_scales = quantize(keys, config.kv_bits, config.input_bits)
     v_codes, v_scales = quantize(values, config.kv_bits, config.input_bits)

@@ -7,6 +7,8 @@ from amaranth.lib.memory import Memory as MemoryBlock
 from amaranth.lib.wiring import Out
 
 from accelgen.kv_config import POSITION_BITS, WEIGHT_BITS, KVBufferConfig, Memory, Policy
+from accelgen.netlist import uninitialized
+from accelgen.numbers import index_range
 
 from .adder_tree import adder_tree
 from .arithmetic import multiply_by_constant, round_shift
@@ -49,13 +51,23 @@ class KVBuffer(wiring.Component):
         last_slot = max_tokens - 1
 
         # --- per-head state ----------------------------------------------------------
-        lengths = Array(Signal(range(max_tokens + 1), name=f"length{h}")
-                        for h in range(config.heads))
-        appended = Array(Signal(POSITION_BITS, name=f"appended{h}")
-                         for h in range(config.heads))
-        write_slots = Array(Signal(range(max_tokens), name=f"write_slot{h}")
-                            for h in range(config.heads))
-        overflows = Array(Signal(name=f"overflow{h}") for h in range(config.heads))
+        # Read through `of_head` (head numbers past `heads` read 0), written per head
+        # under `for_head` (they touch nothing).
+        lengths = [Signal(range(max_tokens + 1), name=f"length{h}")
+                   for h in range(config.heads)]
+        appended = [Signal(POSITION_BITS, name=f"appended{h}") for h in range(config.heads)]
+        write_slots = [Signal(range(max_tokens), name=f"write_slot{h}")
+                       for h in range(config.heads)]
+        overflows = [Signal(name=f"overflow{h}") for h in range(config.heads)]
+        spare = [0] * ((1 << config.head_bits) - config.heads)
+
+        def of_head(signals):
+            return Array([*signals, *spare])[head]
+
+        def for_head(update):
+            for h in range(config.heads):
+                with m.If(head == h):
+                    m.d.sync += update(h)
         for h in range(config.heads):
             m.d.comb += [self.status.length[h].eq(lengths[h]),
                          self.status.appended[h].eq(appended[h]),
@@ -63,11 +75,13 @@ class KVBuffer(wiring.Component):
 
         # --- storage -----------------------------------------------------------------
         style = "huge" if config.memory is Memory.SPRAM else "block"
+        # every word is written before it is read: no initial contents (SPRAM has none)
         m.submodules.codes = codes = MemoryBlock(shape=unsigned(config.word_bits),
                                                  depth=config.code_depth, init=[],
-                                                 attrs={"ram_style": style})
+                                                 attrs=uninitialized({"ram_style": style}))
         code_write, code_read = codes.write_port(), codes.read_port()
-        # one address for reads and writes (they never overlap): a single-port RAM
+        # one address for reads and writes, and no read while writing: a single-port
+        # RAM whose output holds during writes, as SPRAM's does
         code_address = Signal(range(config.code_depth))
         m.d.comb += [code_write.addr.eq(code_address), code_read.addr.eq(code_address)]
         m.submodules.scales = scales = MemoryBlock(shape=unsigned(config.scale_bits),
@@ -93,7 +107,8 @@ class KVBuffer(wiring.Component):
         value_stage = 4
         with m.If(advance):
             items = taps(m, issued, score_stage, name="item")
-        for read in (code_read, scale_read, weight_read):
+        m.d.comb += code_read.en.eq(advance & ~code_write.en)
+        for read in (scale_read, weight_read):
             m.d.comb += read.en.eq(advance)
 
         # --- job registers and the walk over a head's tokens in position order ------------
@@ -125,8 +140,8 @@ class KVBuffer(wiring.Component):
         tokens_left = Signal(range(max_tokens + 1))
         index = Signal(range(max_tokens))
         position = Signal(POSITION_BITS)
-        chunk = Signal(range(chunks))
-        value_pass = Signal(range(chunks))
+        chunk = Signal(index_range(chunks))
+        value_pass = Signal(index_range(chunks))
         taken = Signal(range(max_tokens + 1))          # tokens in a value job's passes
         q_slot = Signal()
 
@@ -148,8 +163,8 @@ class KVBuffer(wiring.Component):
                              position.eq(position + 1)]
 
         # --- appends: staging, then quantized words into the slot the policy gives --------
-        element = Signal(range(config.head_dim))
-        lane = Signal(range(lanes))
+        element = Signal(index_range(config.head_dim))
+        lane = Signal(index_range(lanes))
         append_row = Signal(range(config.rows))
         append_base = Signal(range(config.code_depth))
         m.d.sync += append_base.eq(multiply_by_constant(append_row, stride))
@@ -198,14 +213,13 @@ class KVBuffer(wiring.Component):
             with m.State("DECIDE"):
                 refused = ~head_ok
                 if not wraps:
-                    refused |= lengths[head] == max_tokens
+                    refused |= of_head(lengths) == max_tokens
                 m.d.sync += [ack_op.eq(Op.APPEND), ack_flag.eq(refused),
-                             ack_position.eq(Mux(head_ok, appended[head], 0)),
+                             ack_position.eq(of_head(appended)),
                              append_row.eq(multiply_by_constant(head, max_tokens) +
-                                           write_slots[head])]
+                                           of_head(write_slots))]
                 with m.If(refused):
-                    with m.If(head_ok):
-                        m.d.sync += overflows[head].eq(1)
+                    for_head(lambda h: overflows[h].eq(1))
                     m.next = "ACK"
                 with m.Else():
                     m.d.comb += quantizer.run.eq(1)
@@ -224,14 +238,15 @@ class KVBuffer(wiring.Component):
             with m.State("SCALE_V"):
                 m.d.comb += [scale_write.en.eq(1), scale_write.addr.eq(Cat(1, append_row)),
                              scale_write.data.eq(quantizer.scale_v)]
-                full = lengths[head] == max_tokens
-                with m.If(full):
-                    m.d.sync += overflows[head].eq(1)         # the slot's token is evicted
-                with m.Else():
-                    m.d.sync += lengths[head].eq(lengths[head] + 1)
-                m.d.sync += [appended[head].eq(appended[head] + 1),
-                             write_slots[head].eq(Mux(write_slots[head] == last_slot,
-                                                      config.ring_base, write_slots[head] + 1))]
+                def appended_one(h):
+                    full = lengths[h] == max_tokens
+                    # a full head evicts the slot's token: overflow
+                    return [overflows[h].eq(overflows[h] | full),
+                            lengths[h].eq(Mux(full, lengths[h], lengths[h] + 1)),
+                            appended[h].eq(appended[h] + 1),
+                            write_slots[h].eq(Mux(write_slots[h] == last_slot,
+                                                  config.ring_base, write_slots[h] + 1))]
+                for_head(appended_one)
                 m.next = "ACK"
             with m.State("ACK"):
                 m.d.comb += [issued.valid.eq(1), issued.op.eq(ack_op), issued.flag.eq(ack_flag),
@@ -251,14 +266,14 @@ class KVBuffer(wiring.Component):
                 with m.If(~in_flight):
                     m.next = "SETUP"
             with m.State("SETUP"):
-                length = Mux(head_ok, lengths[head], 0)
+                length = of_head(lengths)
                 m.d.sync += [held.eq(length), head_row.eq(multiply_by_constant(head, max_tokens))]
                 if sinks:
                     m.d.sync += sinks_held.eq(Mux(length < sinks, length, sinks))
                 else:
                     m.d.sync += sinks_held.eq(0)
                 if wraps:
-                    m.d.sync += ring_slot.eq(Mux(length == max_tokens, write_slots[head],
+                    m.d.sync += ring_slot.eq(Mux(length == max_tokens, of_head(write_slots),
                                                  config.ring_base))
                 else:
                     m.d.sync += ring_slot.eq(0)
@@ -271,7 +286,7 @@ class KVBuffer(wiring.Component):
                              wrap_row.eq(head_row + config.ring_base)]
                 m.next = "SETUP_POSITIONS"
             with m.State("SETUP_POSITIONS"):
-                next_position = appended[head]
+                next_position = of_head(appended)
                 m.d.sync += [ring_position.eq(next_position - ring_count),
                              first_position.eq(Mux(sinks_held != 0, 0,
                                                    next_position - ring_count))]
@@ -368,7 +383,10 @@ class KVBuffer(wiring.Component):
         scale2 = data_register(unsigned(config.scale_bits), "scale2")
         p1 = Mux(at1.p_direct, at1.p, weight_read.data)
         with m.If(advance):
-            m.d.sync += [codes2.eq(code_read.data), scale2.eq(scale_read.data),
+            # null items (acks, empty heads) may point at words never written: zeros,
+            # so that no undefined bit reaches an answer
+            m.d.sync += [codes2.eq(Mux(at1.null, 0, code_read.data)),
+                         scale2.eq(Mux(at1.null, 0, scale_read.data)),
                          weight2.eq(Mux(at1.null, 0, round_shift(p1 * scale_read.data,
                                                                   config.weight_shift)))]
             for j in range(lanes):

@@ -6,6 +6,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from accelgen.kv_config import KVBufferConfig
+from accelgen.numbers import index_range
 
 from .pipeline import taps
 
@@ -32,14 +33,14 @@ class KVQuantizer(wiring.Component):
         element = signed(config.input_bits)
         super().__init__({
             "clear": In(1),
-            "write_en": In(1), "write_index": In(range(config.head_dim)),
+            "write_en": In(1), "write_index": In(index_range(config.head_dim)),
             "k": In(element), "v": In(element),
             "received": In(range(config.head_dim + 1)),
             "run": In(1),
             "word_valid": Out(1),
             "word": Out(data.ArrayLayout(signed(config.kv_bits), config.lanes)),
             "word_kind": Out(1),
-            "word_chunk": Out(range(config.chunks)),
+            "word_chunk": Out(index_range(config.chunks)),
             "done": Out(1),
             "scale_k": Out(unsigned(config.scale_bits)),
             "scale_v": Out(unsigned(config.scale_bits)),
@@ -75,9 +76,9 @@ class KVQuantizer(wiring.Component):
         # --- reading the staged elements back: K's, then V's -------------------------
         reading = Signal()
         kind = Signal()
-        index = Signal(range(head_dim))
-        lane = Signal(range(lanes))
-        chunk = Signal(range(config.chunks))
+        index = Signal(index_range(head_dim))
+        lane = Signal(index_range(lanes))
+        chunk = Signal(index_range(config.chunks))
         final = (index == head_dim - 1) & kind
         with m.If(self.run):
             m.d.sync += [reading.eq(1), kind.eq(0), index.eq(0), lane.eq(0), chunk.eq(0)]
@@ -92,8 +93,8 @@ class KVQuantizer(wiring.Component):
                 m.d.sync += reading.eq(0)
         for read in staged:
             m.d.comb += [read.addr.eq(index), read.en.eq(1)]
-        element = data.StructLayout({"valid": 1, "kind": 1, "lane": range(lanes),
-                                     "chunk": range(config.chunks), "word_end": 1, "final": 1,
+        element = data.StructLayout({"valid": 1, "kind": 1, "lane": index_range(lanes),
+                                     "chunk": index_range(config.chunks), "word_end": 1, "final": 1,
                                      "present": 1})
         issued = Signal(element)
         m.d.comb += [issued.valid.eq(reading), issued.kind.eq(kind), issued.lane.eq(lane),
@@ -140,8 +141,9 @@ class KVQuantizer(wiring.Component):
             for index_ in range(lanes):
                 with m.If(at_code.lane == index_):
                     m.d.sync += word[index_].eq(code)
-                with m.Elif((at_code.lane < index_) & at_code.word_end):
-                    m.d.sync += word[index_].eq(0)
+                if index_ > 0:
+                    with m.Elif((at_code.lane < index_) & at_code.word_end):
+                        m.d.sync += word[index_].eq(0)
         m.d.sync += [self.word_valid.eq(at_code.valid & at_code.word_end),
                      self.word_kind.eq(at_code.kind), self.word_chunk.eq(at_code.chunk),
                      self.done.eq(at_code.valid & at_code.final)]

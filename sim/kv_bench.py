@@ -298,3 +298,4 @@ async def measure(dut):
     report["utilization"] = min(report["score_utilization"], report["value_utilization"])
     with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
         json.dump(report, file)
+

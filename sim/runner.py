@@ -17,6 +17,23 @@ from accelgen.tools import check_simulator, verilator_environment
 from .bench import BENCH_JSON_VARIABLE, CONFIG_VARIABLE, SEED_VARIABLE
 from .lint import VERILATOR_WAIVERS
 
+# Yosys's Verilog marks every `always @*` block sensitive to this register, whose
+# initializer is meant to run them all at time 0. Icarus 11 may apply it before the
+# other registers' initializers, so a block whose inputs never change again keeps an X.
+_TIME_ZERO = re.compile(r"^(\s*)reg (\\\$auto\$verilog_backend\S+dump_module\$\d+)\s+= 0;",
+                        flags=re.MULTILINE)
+
+
+def icarus_source(source: Path, work: Path) -> Path:
+    """A copy of ``source`` in which that register also toggles after every
+    initializer (``#0``), so each combinational block is evaluated once with them."""
+    text = source.read_text()
+    patched = _TIME_ZERO.sub(r"\1reg \2 = 0;\n\1initial #0 \2 = 1;", text)
+    if patched == text:
+        return source
+    copy = work / f"{source.stem}.icarus.v"
+    copy.write_text(patched)
+    return copy
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,8 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     runner = get_runner(runner_name)
     log = work / "sim.log"
     work.mkdir(parents=True, exist_ok=True)
+    if simulator == "icarus":
+        source = icarus_source(source, work)
     try:
         runner.build(sources=[source], hdl_toplevel=top, build_dir=work,
                      build_args=build_args, timescale=("1ns", "1ps"), waves=waves,

@@ -26,12 +26,13 @@ class Device:
 
     @property
     def synth_command(self) -> str:
-        return {"ice40": "synth_ice40 -dsp", "ecp5": "synth_ecp5"}[self.family]
+        return f"synth_{self.family} {self.synth_options}".strip()
 
     @property
     def synth_options(self) -> str:
-        """What amaranth's board flow must add to its synth_<family> to infer DSPs."""
-        return {"ice40": "-dsp", "ecp5": ""}[self.family]
+        """What amaranth's board flow must add to its synth_<family> to infer DSPs (and
+        on iCE40 SPRAM, for memories marked ram_style "huge")."""
+        return {"ice40": "-dsp -spram", "ecp5": ""}[self.family]
 
     @property
     def nextpnr(self) -> str:

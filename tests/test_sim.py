@@ -50,6 +50,18 @@ CASES = {
                                  "max_groups": 5, "datatypes": ["int4", "int2"],
                                  "activation_bits": 6, "output_bits": 12,
                                  "output_shift": 5},
+    # sinks and a ring; two chunks per head; block RAM
+    "kv-sink-window": {"kind": "kv_buffer", "heads": 2, "head_dim": 8, "lanes": 4,
+                       "max_tokens": 6, "sink_tokens": 2},
+    # odd everything: 3 heads (head 3 exists in the 2-bit field), 13 dimensions in
+    # chunks of 5, a window of 7, 8-bit codes of int8 inputs
+    "kv-window-odd": {"kind": "kv_buffer", "heads": 3, "head_dim": 13, "lanes": 5,
+                      "max_tokens": 7, "policy": "window", "sink_tokens": 0, "kv_bits": 8,
+                      "input_bits": 8},
+    # one lane, refusals when full, the SPRAM style
+    "kv-none-1-lane-spram": {"kind": "kv_buffer", "heads": 1, "head_dim": 3, "lanes": 1,
+                             "max_tokens": 5, "policy": "none", "sink_tokens": 0,
+                             "memory": "spram"},
 }
 
 
@@ -74,7 +86,9 @@ def test_regression(case, simulator, tmp_path):
     # systolic: random and shortest jobs, stalls, extremes, reset mid-job, back-to-back,
     # latency; ternary: random jobs, weight patterns, stalls, reset mid-job, a decode
     # sequence, reloads, latency; bitserial: random jobs, every datatype, a quantized
-    # layer, stalls, reset mid-job, cycles per datatype, latency; all: measure, skipped
+    # layer, stalls, reset mid-job, cycles per datatype, latency; kv_buffer: fill beyond
+    # capacity, interleaved heads, extremes, stalls, reset mid-read, full-rate reads,
+    # latency; all: measure, skipped
     assert result.tests == 8, log[-3000:]
     assert result.passed, log[-3000:]
 
