@@ -164,9 +164,9 @@ class KVBufferConfig(UnitConfig):
 
     @property
     def read_stages(self) -> int:
-        """Registers from a read's issue to the score's emit: memory, operand, product,
-        the lanes' tree, the chunk sum, the scaled score."""
-        return 3 + self.tree_stages + 2
+        """Registers from a read's issue to the score's emit: memory, its output, w_t,
+        the product, the lanes' tree, the chunk sum, the scaled score."""
+        return 4 + self.tree_stages + 2
 
     @property
     def latency(self) -> int:

@@ -14,6 +14,7 @@ from accelgen.config import DesignConfig
 from accelgen.errors import AccelgenError
 from accelgen.files import output_directory
 from accelgen.generation import default_build_dir
+from accelgen.netlist import drop_memory_init
 from accelgen.synth.devices import device
 from accelgen.synth.flow import multiplier_split
 from accelgen.tools import find_tool
@@ -107,9 +108,11 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     os.environ.update(toolchain_environment(chosen.extra_tools))
     root = output_directory(build_dir or default_build_dir(design) / "boards" / board_name)
     try:
-        products = platform.build(BoardTop(chosen, plans), name=TOP, build_dir=str(root),
-                                  synth_opts=dev.synth_options,
-                                  script_after_read="\n".join(split))
+        plan = platform.build(BoardTop(chosen, plans), name=TOP, build_dir=str(root),
+                              synth_opts=dev.synth_options,
+                              script_after_read="\n".join(split), do_build=False)
+        plan.files[f"{TOP}.il"] = drop_memory_init(plan.files[f"{TOP}.il"])
+        products = plan.execute_local(str(root))
     except subprocess.CalledProcessError as error:
         raise AccelgenError(f"--board {board_name}: the toolchain failed (exit "
                             f"{error.returncode}); its logs are in {root}") from None

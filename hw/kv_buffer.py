@@ -6,7 +6,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory as MemoryBlock
 from amaranth.lib.wiring import Out
 
-from accelgen.kv_config import POSITION_BITS, WEIGHT_BITS, KVBufferConfig, Memory, Policy
+from accelgen.kv_config import (OPERAND_BITS, POSITION_BITS, WEIGHT_BITS, KVBufferConfig, Memory,
+                                Policy)
 from accelgen.netlist import uninitialized
 from accelgen.numbers import index_range
 
@@ -14,7 +15,7 @@ from .adder_tree import adder_tree
 from .arithmetic import multiply_by_constant, round_shift
 from .kv_layouts import Op, input_layouts, output_layouts, query_layout, status_layout
 from .kv_quantizer import KVQuantizer
-from .pipeline import data_register, taps
+from .pipeline import data_register, delay, taps
 from .streams import stream_signature
 from .vector_buffer import VectorBuffer
 
@@ -104,7 +105,7 @@ class KVBuffer(wiring.Component):
         issued = Signal(item_layout, name="issued")
         advance = Signal()
         score_stage = config.read_stages
-        value_stage = 4
+        value_stage = 5
         with m.If(advance):
             items = taps(m, issued, score_stage, name="item")
         m.d.comb += code_read.en.eq(advance & ~code_write.en)
@@ -373,51 +374,55 @@ class KVBuffer(wiring.Component):
                     with m.Else():
                         step_walk()
 
-        # --- stage 1 -> 2: operands -------------------------------------------------------
-        at1, at2, at3 = items[1], items[2], items[3]
-        operand_shape = signed(16)
+        # --- stage 1 -> 2: the words read, registered (block RAM outputs are slow) -------
+        at1, at2, at3, at4 = items[1], items[2], items[3], items[4]
+        operand_shape = signed(OPERAND_BITS)
         code_words = data.ArrayLayout(signed(config.kv_bits), lanes)
+        operands = data.ArrayLayout(operand_shape, lanes)
         codes2 = data_register(code_words, "codes2")
-        queries2 = data_register(data.ArrayLayout(operand_shape, lanes), "queries2")
-        weight2 = data_register(operand_shape, "weight2")
+        queries2 = data_register(operands, "queries2")
         scale2 = data_register(unsigned(config.scale_bits), "scale2")
-        p1 = Mux(at1.p_direct, at1.p, weight_read.data)
+        p2 = data_register(unsigned(WEIGHT_BITS), "p2")
         with m.If(advance):
             # null items (acks, empty heads) may point at words never written: zeros,
             # so that no undefined bit reaches an answer
             m.d.sync += [codes2.eq(Mux(at1.null, 0, code_read.data)),
                          scale2.eq(Mux(at1.null, 0, scale_read.data)),
-                         weight2.eq(Mux(at1.null, 0, round_shift(p1 * scale_read.data,
-                                                                  config.weight_shift)))]
+                         p2.eq(Mux(at1.p_direct, at1.p, weight_read.data))]
             for j in range(lanes):
                 m.d.sync += queries2[j].eq(Mux(at1.null | at1.q_zero, 0, queries.data[j]))
 
-        # --- stage 2 -> 3: a product per lane ----------------------------------------------
-        products = [data_register(signed(16 + config.kv_bits), f"product{j}")
+        # --- stage 2 -> 3: w_t = p_t·a_t, rounded to the lanes' operand width ---------------
+        weight3 = data_register(operand_shape, "weight3")
+        with m.If(advance):
+            m.d.sync += weight3.eq(round_shift(p2 * scale2, config.weight_shift))
+            codes3 = delay(m, codes2, 1, name="codes3")
+            queries3 = delay(m, queries2, 1, name="queries3")
+
+        # --- stage 3 -> 4: a product per lane ----------------------------------------------
+        products = [data_register(signed(OPERAND_BITS + config.kv_bits), f"product{j}")
                     for j in range(lanes)]
         with m.If(advance):
             for j in range(lanes):
-                operand = Mux(at2.op == Op.VALUE, weight2, queries2[j])
-                m.d.sync += products[j].eq(codes2[j] * operand)
+                operand = Mux(at3.op == Op.VALUE, weight3, queries3[j])
+                m.d.sync += products[j].eq(codes3[j] * operand)
 
         # --- weighted values: a sum per lane over the pass's tokens --------------------------
         sums = [data_register(signed(config.result_bits), f"value_sum{j}") for j in range(lanes)]
-        with m.If(advance & at3.valid & (at3.op == Op.VALUE)):
+        with m.If(advance & at4.valid & (at4.op == Op.VALUE)):
             for j in range(lanes):
-                m.d.sync += sums[j].eq(Mux(at3.pass_first, 0, sums[j]) + products[j])
+                m.d.sync += sums[j].eq(Mux(at4.pass_first, 0, sums[j]) + products[j])
 
         # --- scores: the lanes' tree, the sum over chunks, times the token's scale -----------
-        product_bits = 16 + config.kv_bits
         with m.If(advance):
-            chunk_sum, _, _ = adder_tree(m, [(p, 1, []) for p in products], product_bits,
-                                         "score_tree")
-        at_sum = items[3 + config.tree_stages]
+            chunk_sum, _, _ = adder_tree(m, [(p, 1, []) for p in products],
+                                         OPERAND_BITS + config.kv_bits, "score_tree")
+        at_sum = items[4 + config.tree_stages]
         dot = data_register(signed(config.dot_bits), "dot")
         with m.If(advance & at_sum.valid):
             m.d.sync += dot.eq(Mux(at_sum.token_first, 0, dot) + chunk_sum)
         with m.If(advance):
-            scale_at_dot = taps(m, scale2, 2 + config.tree_stages, name="score_scale",
-                                reset_less=True)[-1]
+            scale_at_dot = delay(m, scale2, 3 + config.tree_stages, name="score_scale")
         score = data_register(signed(config.result_bits), "score")
         with m.If(advance):
             m.d.sync += score.eq(dot * scale_at_dot)

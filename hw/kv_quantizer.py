@@ -58,18 +58,27 @@ class KVQuantizer(wiring.Component):
         head_dim, lanes = config.head_dim, config.lanes
 
         # --- staging: one element per cycle, so one narrow block RAM per vector ------
+        # The element is registered before its write, and its magnitude before the
+        # absmax compare: the lane select, |x| and the compare are three carry chains.
+        write_en = Signal()
+        write_index = Signal.like(self.write_index)
+        m.d.sync += [write_en.eq(self.write_en), write_index.eq(self.write_index)]
         staged = []
         for name, value, scale in (("k", self.k, self.scale_k), ("v", self.v, self.scale_v)):
+            element = Signal.like(value, name=f"element_{name}")
+            m.d.sync += element.eq(value)
             memory = Memory(shape=value.shape(), depth=head_dim, init=[],
                             attrs={"ram_style": "block"})
             m.submodules[f"staging_{name}"] = memory
             write, read = memory.write_port(), memory.read_port()
-            m.d.comb += [write.en.eq(self.write_en), write.addr.eq(self.write_index),
-                         write.data.eq(value)]
-            magnitude = self.magnitude(value)
+            m.d.comb += [write.en.eq(write_en), write.addr.eq(write_index),
+                         write.data.eq(element)]
+            magnitude = Signal(config.scale_bits, name=f"magnitude_{name}")
+            magnitude_valid = Signal(name=f"magnitude_{name}_valid")
+            m.d.sync += [magnitude.eq(self.magnitude(element)), magnitude_valid.eq(write_en)]
             with m.If(self.clear):
                 m.d.sync += scale.eq(0)
-            with m.Elif(self.write_en & (magnitude > scale)):
+            with m.Elif(magnitude_valid & (magnitude > scale)):
                 m.d.sync += scale.eq(magnitude)
             staged.append(read)
 
