@@ -164,9 +164,9 @@ class KVBufferConfig(UnitConfig):
 
     @property
     def read_stages(self) -> int:
-        """Registers from a read's issue to the score's emit: memory, its output, w_t,
-        the product, the lanes' tree, the chunk sum, the scaled score."""
-        return 4 + self.tree_stages + 2
+        """Registers from a read's issue to the score's emit: the addresses, the memory,
+        its output, w_t, the product, the lanes' tree, the chunk sum, the scaled score."""
+        return 5 + self.tree_stages + 2
 
     @property
     def latency(self) -> int:
@@ -181,7 +181,7 @@ class KVBufferConfig(UnitConfig):
         """Cycles an append takes with no stalls, from its command to its ack: the
         elements enter staging one per cycle (K and V side by side), then leave through
         the divider one per cycle (K's, then V's); the ack follows the read pipeline."""
-        return 3 * self.head_dim + self.divider_stages + self.read_stages + 8
+        return 3 * self.head_dim + self.divider_stages + self.read_stages + 9
 
     @property
     def throughput(self) -> str:

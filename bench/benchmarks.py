@@ -106,6 +106,27 @@ BITSERIAL_SYNTHESIS = [
 SYSTOLIC_32 = systolic("ws4x8", rows=4, cols=8, dataflow="weight_stationary", **INT8)
 
 
+def kv_buffer(name, **settings):
+    return parse_design({"name": name, "units": {"kv": {"kind": "kv_buffer", **settings}}},
+                        f"bench/{name}")
+
+
+# (label, design, device): the presets on their boards' devices, and the largest 4-bit
+# caches of 64-dimension heads that fit: the UP5K preset fills its four SPRAM blocks;
+# on the ECP5-85k, 8 heads of 736 tokens take 202 of its 208 DP16KD (768 need 214)
+KV_PRESET = kv_buffer("kv_cache", heads=8, head_dim=64, max_tokens=512, lanes=8)
+KV_UP5K = kv_buffer("kv_cache_up5k", heads=2, head_dim=64, max_tokens=1024, lanes=4,
+                    policy="window", sink_tokens=0, memory="spram")
+KV_ECP5_LARGEST = kv_buffer("kv_ecp5_largest", heads=8, head_dim=64, max_tokens=736, lanes=8)
+KV_BUFFERS = [
+    ("8 heads x 512 tokens x 64, 4-bit, 8 lanes (preset kv_cache)", KV_PRESET, "ecp5-85k"),
+    ("2 heads x 1024 tokens x 64, 4-bit, 4 lanes, SPRAM (preset kv_cache_up5k)", KV_UP5K,
+     "ice40-up5k"),
+    ("8 heads x 736 tokens x 64, 4-bit, 8 lanes (largest on ecp5-85k)", KV_ECP5_LARGEST,
+     "ecp5-85k"),
+]
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -274,6 +295,46 @@ def bitserial_synthesis_table() -> list[str]:
     return lines
 
 
+def kv_buffer_table() -> list[str]:
+    lines = ["| config | device | cache (KiB: codes + scales) | LUT4 | FF | DSP | BRAM | "
+             "Fmax (MHz) | score / value utilization | read bytes/cycle | GB/s at Fmax | "
+             "append: cycles, cycles/token | flow |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for label, design, device in KV_BUFFERS:
+        config = design.units["kv"]
+        print(f"synth: kv_buffer {label} on {device}", file=sys.stderr)
+        cost = synthesize(design, device)["units"]["kv"]
+        print(f"bench: kv_buffer {label}", file=sys.stderr)
+        unit = bench(design)["units"]["kv"]
+        kib = (config.code_bits_stored + config.scale_bits_stored) / 8 / 1024
+        rate = unit["read_bytes_per_cycle"] * cost["fmax_mhz"] / 1e3
+        lines.append(
+            f"| {label} | {device} | {kib:.0f} ({config.code_bits_stored / 8 / 1024:.0f} + "
+            f"{config.scale_bits_stored / 8 / 1024:.0f}) | {cost['lut4']} | {cost['ff']} | "
+            f"{cost['dsp']} | {cost['bram']} | {cost['fmax_mhz']} | "
+            f"{unit['score_utilization']:.1%} / {unit['value_utilization']:.1%} | "
+            f"{unit['read_bytes_per_cycle']:.2f} | {rate:.2f} | "
+            f"{unit['append_latency']}, {unit['append_cycles_per_token']:.0f} | "
+            f"{cost['flow']} |")
+    return lines
+
+
+def kv_buffer_section() -> list[str]:
+    return [
+        "## KV-cache buffer",
+        "",
+        "`accelgen bench` (Verilator RTL simulation): one head filled to capacity by",
+        "back-to-back appends (cycles per token between their answers; the append latency",
+        "is command to answer on an idle unit), then a score and a weighted-value read of",
+        "the full head with no stalls, from the command to the last answer. Utilization:",
+        "tokens × head_dim MACs / (lanes × cycles). Read bytes per cycle: the code words and",
+        "scales a score read takes, over its cycles; GB/s: that times Fmax. `accelgen synth`",
+        "for LUT4, FF, DSP, block RAM cells (SPRAM included on the UP5K) and Fmax.",
+        "",
+        *kv_buffer_table(),
+    ]
+
+
 def systolic_section() -> list[str]:
     return [
         "## MAC utilization (`accelgen bench`, Verilator RTL simulation)",
@@ -346,7 +407,7 @@ def bitserial_section() -> list[str]:
 
 
 SECTIONS = {"systolic": systolic_section, "ternary": ternary_section,
-            "bitserial": bitserial_section}
+            "bitserial": bitserial_section, "kv_buffer": kv_buffer_section}
 
 
 def _kept_sections(path: Path) -> dict:

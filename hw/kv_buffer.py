@@ -81,10 +81,15 @@ class KVBuffer(wiring.Component):
                                                  depth=config.code_depth, init=[],
                                                  attrs=uninitialized({"ram_style": style}))
         code_write, code_read = codes.write_port(), codes.read_port()
-        # one address for reads and writes, and no read while writing: a single-port
-        # RAM whose output holds during writes, as SPRAM's does
-        code_address = Signal(range(config.code_depth))
-        m.d.comb += [code_write.addr.eq(code_address), code_read.addr.eq(code_address)]
+        # One address for reads and writes, and no read while writing: a single-port RAM
+        # whose output holds during writes, as SPRAM's does. Addresses, write data and
+        # enables come from registers: the UP5K's four SPRAM blocks sit in its corners.
+        code_address = Signal(range(config.code_depth))      # of the issued read
+        scale_address = Signal(range(2 * config.rows))
+        weight_address = Signal(range(max_tokens))
+        code_write_address = Signal(range(config.code_depth))
+        m.d.comb += [code_write.addr.eq(Mux(code_write.en, code_write_address, code_address)),
+                     code_read.addr.eq(code_write.addr)]
         m.submodules.scales = scales = MemoryBlock(shape=unsigned(config.scale_bits),
                                                    depth=2 * config.rows, init=[],
                                                    attrs={"ram_style": "block"})
@@ -105,10 +110,27 @@ class KVBuffer(wiring.Component):
         issued = Signal(item_layout, name="issued")
         advance = Signal()
         score_stage = config.read_stages
-        value_stage = 5
+        value_stage = 6
         with m.If(advance):
             items = taps(m, issued, score_stage, name="item")
-        m.d.comb += code_read.en.eq(advance & ~code_write.en)
+        # stage 1 holds the issued item's read addresses, stage 2 the words read
+        read_code, read_scale, read_weight = (Signal.like(signal, name=f"read_{name}")
+                                              for signal, name in ((code_address, "code"),
+                                                                   (scale_address, "scale"),
+                                                                   (weight_address, "weight")))
+        read_query, release_query = Signal(), Signal()
+        query_chunk = Signal(index_range(chunks))
+        query_slot = Signal()
+        with m.If(advance):
+            m.d.sync += [code_address.eq(read_code), scale_address.eq(read_scale),
+                         weight_address.eq(read_weight), read_query.eq(0),
+                         release_query.eq(0)]
+        m.d.comb += [code_read.en.eq(advance & ~code_write.en),
+                     scale_read.addr.eq(scale_address), weight_read.addr.eq(weight_address),
+                     queries.read_en.eq(advance & read_query),
+                     queries.read_chunk.eq(query_chunk), queries.read_slot.eq(query_slot),
+                     queries.release.eq(advance & release_query),
+                     queries.release_slot.eq(query_slot)]
         for read in (scale_read, weight_read):
             m.d.comb += read.en.eq(advance)
 
@@ -179,6 +201,7 @@ class KVBuffer(wiring.Component):
 
         sinks = config.sink_tokens
         wraps = config.policy is not Policy.NONE
+        m.d.sync += code_write.en.eq(0)          # a write lasts one cycle (QUANTIZE's)
         with m.FSM(init="IDLE"):
             with m.State("IDLE"):
                 m.d.comb += self.command.ready.eq(self.command.payload.op != Op.VALUE)
@@ -226,8 +249,8 @@ class KVBuffer(wiring.Component):
                     m.d.comb += quantizer.run.eq(1)
                     m.next = "QUANTIZE"
             with m.State("QUANTIZE"):
-                m.d.comb += [code_address.eq(append_base + quantizer.word_chunk +
-                                             Mux(quantizer.word_kind, chunks, 0)),
+                m.d.sync += [code_write_address.eq(append_base + quantizer.word_chunk +
+                                                   Mux(quantizer.word_kind, chunks, 0)),
                              code_write.en.eq(quantizer.word_valid),
                              code_write.data.eq(quantizer.word)]
                 with m.If(quantizer.done):
@@ -312,9 +335,10 @@ class KVBuffer(wiring.Component):
                              issued.token_first.eq(chunk == 0), issued.token_end.eq(token_end),
                              issued.last.eq(final),
                              issued.q_zero.eq(chunk > queries.chunks_last[q_slot]),
-                             code_address.eq(base + chunk), scale_read.addr.eq(Cat(0, row)),
-                             queries.read_en.eq(advance), queries.read_slot.eq(q_slot),
-                             queries.read_chunk.eq(chunk)]
+                             read_code.eq(base + chunk), read_scale.eq(Cat(0, row))]
+                with m.If(advance):
+                    m.d.sync += [read_query.eq(1), query_chunk.eq(chunk), query_slot.eq(q_slot),
+                                 release_query.eq(final)]
                 with m.If(advance):
                     with m.If(token_end):
                         m.d.sync += chunk.eq(0)
@@ -322,13 +346,12 @@ class KVBuffer(wiring.Component):
                     with m.Else():
                         m.d.sync += chunk.eq(chunk + 1)
                     with m.If(final):
-                        m.d.comb += [queries.release.eq(1), queries.release_slot.eq(q_slot)]
                         m.d.sync += q_slot.eq(~q_slot)
                         m.next = "IDLE"
 
             # -- weighted values: pass 0 takes p_t from the beats, the others from memory --
-            value_item = [issued.op.eq(Op.VALUE), code_address.eq(base + chunks + value_pass),
-                          scale_read.addr.eq(Cat(1, row)),
+            value_item = [issued.op.eq(Op.VALUE), read_code.eq(base + chunks + value_pass),
+                          read_scale.eq(Cat(1, row)),
                           issued.position.eq(value_pass * lanes),
                           issued.final_chunk.eq(value_pass == chunks - 1),
                           issued.pass_first.eq(index == 0), issued.token_first.eq(1),
@@ -365,7 +388,7 @@ class KVBuffer(wiring.Component):
                 m.d.comb += value_item
                 m.d.comb += [issued.valid.eq(1), issued.null.eq(null),
                              issued.pass_end.eq(pass_end), issued.last.eq(pass_end & final),
-                             weight_read.addr.eq(index)]
+                             read_weight.eq(index)]
                 with m.If(advance):
                     with m.If(pass_end):
                         m.d.sync += [value_pass.eq(value_pass + 1), *load_walk(taken)]
@@ -374,55 +397,55 @@ class KVBuffer(wiring.Component):
                     with m.Else():
                         step_walk()
 
-        # --- stage 1 -> 2: the words read, registered (block RAM outputs are slow) -------
-        at1, at2, at3, at4 = items[1], items[2], items[3], items[4]
+        # --- stage 2 -> 3: the words read, registered (block RAM outputs are slow) -------
+        at2, at3, at4, at5 = items[2], items[3], items[4], items[5]
         operand_shape = signed(OPERAND_BITS)
         code_words = data.ArrayLayout(signed(config.kv_bits), lanes)
         operands = data.ArrayLayout(operand_shape, lanes)
-        codes2 = data_register(code_words, "codes2")
-        queries2 = data_register(operands, "queries2")
-        scale2 = data_register(unsigned(config.scale_bits), "scale2")
-        p2 = data_register(unsigned(WEIGHT_BITS), "p2")
+        codes3 = data_register(code_words, "codes3")
+        queries3 = data_register(operands, "queries3")
+        scale3 = data_register(unsigned(config.scale_bits), "scale3")
+        p3 = data_register(unsigned(WEIGHT_BITS), "p3")
         with m.If(advance):
             # null items (acks, empty heads) may point at words never written: zeros,
             # so that no undefined bit reaches an answer
-            m.d.sync += [codes2.eq(Mux(at1.null, 0, code_read.data)),
-                         scale2.eq(Mux(at1.null, 0, scale_read.data)),
-                         p2.eq(Mux(at1.p_direct, at1.p, weight_read.data))]
+            m.d.sync += [codes3.eq(Mux(at2.null, 0, code_read.data)),
+                         scale3.eq(Mux(at2.null, 0, scale_read.data)),
+                         p3.eq(Mux(at2.p_direct, at2.p, weight_read.data))]
             for j in range(lanes):
-                m.d.sync += queries2[j].eq(Mux(at1.null | at1.q_zero, 0, queries.data[j]))
+                m.d.sync += queries3[j].eq(Mux(at2.null | at2.q_zero, 0, queries.data[j]))
 
-        # --- stage 2 -> 3: w_t = p_t·a_t, rounded to the lanes' operand width ---------------
-        weight3 = data_register(operand_shape, "weight3")
+        # --- stage 3 -> 4: w_t = p_t·a_t, rounded to the lanes' operand width ---------------
+        weight4 = data_register(operand_shape, "weight4")
         with m.If(advance):
-            m.d.sync += weight3.eq(round_shift(p2 * scale2, config.weight_shift))
-            codes3 = delay(m, codes2, 1, name="codes3")
-            queries3 = delay(m, queries2, 1, name="queries3")
+            m.d.sync += weight4.eq(round_shift(p3 * scale3, config.weight_shift))
+            codes4 = delay(m, codes3, 1, name="codes4")
+            queries4 = delay(m, queries3, 1, name="queries4")
 
-        # --- stage 3 -> 4: a product per lane ----------------------------------------------
+        # --- stage 4 -> 5: a product per lane ----------------------------------------------
         products = [data_register(signed(OPERAND_BITS + config.kv_bits), f"product{j}")
                     for j in range(lanes)]
         with m.If(advance):
             for j in range(lanes):
-                operand = Mux(at3.op == Op.VALUE, weight3, queries3[j])
-                m.d.sync += products[j].eq(codes3[j] * operand)
+                operand = Mux(at4.op == Op.VALUE, weight4, queries4[j])
+                m.d.sync += products[j].eq(codes4[j] * operand)
 
         # --- weighted values: a sum per lane over the pass's tokens --------------------------
         sums = [data_register(signed(config.result_bits), f"value_sum{j}") for j in range(lanes)]
-        with m.If(advance & at4.valid & (at4.op == Op.VALUE)):
+        with m.If(advance & at5.valid & (at5.op == Op.VALUE)):
             for j in range(lanes):
-                m.d.sync += sums[j].eq(Mux(at4.pass_first, 0, sums[j]) + products[j])
+                m.d.sync += sums[j].eq(Mux(at5.pass_first, 0, sums[j]) + products[j])
 
         # --- scores: the lanes' tree, the sum over chunks, times the token's scale -----------
         with m.If(advance):
             chunk_sum, _, _ = adder_tree(m, [(p, 1, []) for p in products],
                                          OPERAND_BITS + config.kv_bits, "score_tree")
-        at_sum = items[4 + config.tree_stages]
+        at_sum = items[5 + config.tree_stages]
         dot = data_register(signed(config.dot_bits), "dot")
         with m.If(advance & at_sum.valid):
             m.d.sync += dot.eq(Mux(at_sum.token_first, 0, dot) + chunk_sum)
         with m.If(advance):
-            scale_at_dot = delay(m, scale2, 3 + config.tree_stages, name="score_scale")
+            scale_at_dot = delay(m, scale3, 3 + config.tree_stages, name="score_scale")
         score = data_register(signed(config.result_bits), "score")
         with m.If(advance):
             m.d.sync += score.eq(dot * scale_at_dot)

@@ -113,17 +113,22 @@ class KVQuantizer(wiring.Component):
         at_data = taps(m, issued, 1, name="staged")[-1]
 
         # --- the divider: |c| = floor(n / d), n = 2·qmax·|x| + a, d = 2a ------------------
+        # |x| is registered before n is formed: each is a carry chain of its own
         x = Mux(at_data.kind, staged[1].data, staged[0].data)
-        scale = Mux(at_data.kind, self.scale_v, self.scale_k)
-        magnitude = Mux(at_data.present, self.magnitude(x), 0)
+        magnitude = Signal(config.scale_bits, name="magnitude")
+        scale = Signal(config.scale_bits, name="scale")
+        negative_in = Signal()
+        m.d.sync += [magnitude.eq(Mux(at_data.present, self.magnitude(x), 0)),
+                     scale.eq(Mux(at_data.kind, self.scale_v, self.scale_k)),
+                     negative_in.eq(x[-1] & at_data.present)]
         stages = config.divider_stages
         width = stages + config.input_bits
         numerator = Signal(width, name="numerator")
         divisor = Signal(width, name="divisor")
         negative = Signal()
         m.d.sync += [numerator.eq((magnitude << (stages + 1)) - (magnitude << 1) + scale),
-                     divisor.eq(scale << 1), negative.eq(x[-1] & at_data.present)]
-        at_divide = taps(m, at_data, 1, name="divide_in")[-1]
+                     divisor.eq(scale << 1), negative.eq(negative_in)]
+        at_divide = taps(m, at_data, 2, name="divide_in")[-1]
         # the divisor travels with its element: K's and V's differ
         remainder, quotient, sign, stage_divisor = numerator, None, negative, divisor
         for bit in reversed(range(stages)):

@@ -35,11 +35,12 @@ def run_selftest(plan, expected=None, cycles=4000):
 
 
 @pytest.mark.parametrize("preset", [None, "ws_int8_2x4.yaml", "ternary_8x2.yaml",
-                                    "ternary_mlgru.yaml", "bitserial_w4.yaml"])
+                                    "ternary_mlgru.yaml", "bitserial_w4.yaml",
+                                    "kv_cache_up5k.yaml"])
 def test_selftest_passes_with_the_golden_signature(preset):
     design = load_config(CONFIGS / preset if preset else None)
     plan = SelfTestPlan(next(iter(design.units.values())))
-    seen = run_selftest(plan)
+    seen = run_selftest(plan, cycles=10_000)
     assert seen, "the self-test never finished"
     assert seen["passed"] == 1 and seen["signature"] == plan.signature
 
@@ -103,11 +104,14 @@ def test_second_preset_builds_for_icebreaker_on_the_dsps(cli, in_tmp):
 
 
 # the ternary unit on both boards: the UP5K preset, and the MLGRU cell on the ECP5;
-# and the bit-serial unit: the 4-bit mixture on the UP5K, all six families on the ECP5
+# the bit-serial unit: the 4-bit mixture on the UP5K, all six families on the ECP5; the
+# KV cache: in SPRAM on the UP5K, 8 heads in block RAM on the ECP5
 TERNARY_BUILDS = [("ternary_8x2.yaml", "icebreaker", "top.bin"),
                   ("ternary_mlgru.yaml", "ulx3s-85f", "top.bit"),
                   ("bitserial_w4.yaml", "icebreaker", "top.bin"),
-                  ("bitserial.yaml", "ulx3s-85f", "top.bit")]
+                  ("bitserial.yaml", "ulx3s-85f", "top.bit"),
+                  ("kv_cache_up5k.yaml", "icebreaker", "top.bin"),
+                  ("kv_cache.yaml", "ulx3s-85f", "top.bit")]
 
 
 @pytest.mark.slow
