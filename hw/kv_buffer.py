@@ -188,6 +188,7 @@ class KVBuffer(wiring.Component):
         # --- appends: staging, then quantized words into the slot the policy gives --------
         element = Signal(index_range(config.head_dim))
         lane = Signal(index_range(lanes))
+        element_last, lane_last = Signal(), Signal()
         append_row = Signal(range(config.rows))
         append_base = Signal(range(config.code_depth))
         m.d.sync += append_base.eq(multiply_by_constant(append_row, stride))
@@ -210,7 +211,9 @@ class KVBuffer(wiring.Component):
                     with m.Switch(command.op):
                         with m.Case(Op.APPEND):
                             m.d.comb += quantizer.clear.eq(1)
-                            m.d.sync += [element.eq(0), lane.eq(0)]
+                            m.d.sync += [element.eq(0), lane.eq(0),
+                                         element_last.eq(config.head_dim == 1),
+                                         lane_last.eq(lanes == 1)]
                             m.next = "RECEIVE"
                         with m.Case(Op.CLEAR):
                             for h in range(config.heads):
@@ -227,11 +230,14 @@ class KVBuffer(wiring.Component):
 
             # -- append --
             with m.State("RECEIVE"):
-                beat_end = (lane == lanes - 1) | (element == config.head_dim - 1)
+                # the last lane and the last element are flags kept with the counters
+                beat_end = lane_last | element_last
                 with m.If(self.append.valid):
                     m.d.comb += [quantizer.write_en.eq(1), self.append.ready.eq(beat_end)]
-                    m.d.sync += [element.eq(element + 1), lane.eq(Mux(beat_end, 0, lane + 1))]
-                    with m.If(beat_end & (beat.last | (element == config.head_dim - 1))):
+                    m.d.sync += [element.eq(element + 1), lane.eq(Mux(beat_end, 0, lane + 1)),
+                                 element_last.eq(element == config.head_dim - 2),
+                                 lane_last.eq(Mux(beat_end, lanes == 1, lane == lanes - 2))]
+                    with m.If(beat_end & (beat.last | element_last)):
                         m.d.sync += quantizer.received.eq(element + 1)
                         m.next = "DECIDE"
             with m.State("DECIDE"):

@@ -6,6 +6,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from accelgen.numbers import index_range
+
 
 class VectorBuffer(wiring.Component):
     """Beats of a vector (its one field besides ``last``: one chunk of lanes each,
@@ -32,8 +34,8 @@ class VectorBuffer(wiring.Component):
         super().__init__({
             "vector": In(stream.Signature(beat_layout)),
             "full": Out(2),
-            "chunks_last": Out(data.ArrayLayout(range(max_chunks), 2)),
-            "read_slot": In(1), "read_chunk": In(range(max_chunks)), "read_en": In(1),
+            "chunks_last": Out(data.ArrayLayout(index_range(max_chunks), 2)),
+            "read_slot": In(1), "read_chunk": In(index_range(max_chunks)), "read_en": In(1),
             "data": Out(self._x),
             "release": In(1), "release_slot": In(1),
         })

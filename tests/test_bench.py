@@ -62,6 +62,24 @@ def test_bitserial_cycles_follow_the_weight_precision(cli, in_tmp):
     assert "cycles_per_group {int2 32" in out
 
 
+@pytest.mark.slow
+def test_kv_buffer_reads_a_full_head_at_lanes_macs_per_cycle(cli, in_tmp, write_config):
+    path = write_config("name: kv\nunits:\n  kv: {kind: kv_buffer, heads: 2, head_dim: 32, "
+                        "lanes: 4, max_tokens: 128, policy: window, sink_tokens: 0}\n")
+    code, out, err = cli("bench", path, "--json", "bench.json")
+    assert code == 0, err
+    unit = json.loads((in_tmp / "bench.json").read_text())["units"]["kv"]
+    # 128 tokens x 8 chunks = 1024 cycles of reads; the last score leaves the latency
+    # (6 + read_stages = 6 + 7 + log2(4)) after the last read's issue
+    assert unit["score_utilization"] >= 0.95 and unit["value_utilization"] >= 0.95
+    assert unit["score_cycles"] == 1024 + (6 + 9) - 1
+    # a 16-bit word of codes per cycle, and a 15-bit scale per 8 of them
+    assert unit["read_bytes_per_cycle"] == pytest.approx(128 * (8 * 2 + 15 / 8) /
+                                                         unit["score_cycles"])
+    assert unit["append_latency"] == 3 * 32 + 3 + 9 + 9
+    assert "score_utilization 9" in out
+
+
 def test_bench_bad_unit(cli):
     code, _, err = cli("bench", "--unit", "nope")
     assert code == 2 and "no unit 'nope'" in err

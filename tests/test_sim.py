@@ -2,6 +2,7 @@
 and (where installed, and always in CI) Icarus."""
 
 import pytest
+import yaml
 
 from accelgen import load_config
 from accelgen.config import parse_design
@@ -58,6 +59,9 @@ CASES = {
     "kv-window-odd": {"kind": "kv_buffer", "heads": 3, "head_dim": 13, "lanes": 5,
                       "max_tokens": 7, "policy": "window", "sink_tokens": 0, "kv_bits": 8,
                       "input_bits": 8},
+    # a head in one chunk (head_dim = lanes): one pass per value job; one sink
+    "kv-one-chunk": {"kind": "kv_buffer", "heads": 1, "head_dim": 4, "lanes": 4,
+                     "max_tokens": 3, "sink_tokens": 1, "kv_bits": 8, "input_bits": 8},
     # one lane, refusals when full, the SPRAM style
     "kv-none-1-lane-spram": {"kind": "kv_buffer", "heads": 1, "head_dim": 3, "lanes": 1,
                              "max_tokens": 5, "policy": "none", "sink_tokens": 0,
@@ -126,31 +130,44 @@ def test_sim_arguments_are_checked(cli, tmp_path, in_tmp):
     assert code == 2 and "does not build with verilator" in err
 
 
-# A mutated netlist must fail its bench, and the log must name the seed, the config
-# and the first wrong element: (preset, unit file, marker, its mutation, config prefix).
+# A mutated netlist must fail its bench, and the log must name the seed, the config and
+# the first wrong element: (a preset, or unit settings for a small design; unit file,
+# marker, its mutation, config prefix, the result field that goes wrong).
 MUTATIONS = {
     # row 0's adder tree subtracts its right half
     "ternary-adder-tree": ("ternary_8x2.yaml", "bitlinear.v",
                            "$signed(row0_l2_0) + $signed(row0_l2_1)",
                            "$signed(row0_l2_0) - $signed(row0_l2_1)",
-                           "TernaryConfig(lanes_in=8, lanes_out=2"),
+                           "TernaryConfig(lanes_in=8, lanes_out=2", "y[0]"),
     # row 0's dequantizer reads the wrong bit of its scale
     "bitserial-scaler": ("bitserial_w4.yaml", "bitmod.v", "scale0[7] ? partial0",
-                         "scale0[6] ? partial0", "BitSerialConfig(pes=4, lanes=8"),
+                         "scale0[6] ? partial0", "BitSerialConfig(pes=4, lanes=8", "y[0]"),
+    # the score's lane tree subtracts lanes 2 and 3
+    "kv-score-tree": ({"kind": "kv_buffer", "heads": 2, "head_dim": 8, "lanes": 4,
+                       "max_tokens": 6, "sink_tokens": 2}, "kv.v",
+                      "$signed(score_tree_l1_0) + $signed(score_tree_l1_1)",
+                      "$signed(score_tree_l1_0) - $signed(score_tree_l1_1)",
+                      "KVBufferConfig(heads=2, head_dim=8", "value[0]"),
 }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutation", list(MUTATIONS))
-def test_a_broken_unit_fails_and_names_the_first_wrong_element(mutation, cli, in_tmp):
-    preset, unit_file, marker, broken, config = MUTATIONS[mutation]
-    code, _, _ = cli("generate", CONFIGS / preset, "-o", "rtl")
+def test_a_broken_unit_fails_and_names_the_first_wrong_element(mutation, cli, in_tmp,
+                                                                write_config):
+    source, unit_file, marker, broken, config, field = MUTATIONS[mutation]
+    if isinstance(source, dict):
+        unit = unit_file.removesuffix(".v")
+        path = write_config(yaml.safe_dump({"name": "mutant", "units": {unit: source}}))
+        design = "mutant"
+    else:
+        path, design = CONFIGS / source, source.removesuffix(".yaml")
+    code, _, _ = cli("generate", path, "-o", "rtl")
     text = (in_tmp / "rtl" / unit_file).read_text()
     assert marker in text, "the mutation does not apply; update the marker"
     (in_tmp / "broken.v").write_text(text.replace(marker, broken))
-    code, out, _ = cli("sim", CONFIGS / preset, "--verilog", "broken.v", "--seed", "3")
+    code, out, _ = cli("sim", path, "--verilog", "broken.v", "--seed", "3")
     assert code == 1 and "FAIL" in out
-    design = preset.removesuffix(".yaml")
     log = next(in_tmp.glob(f"build/{design}/sim/*-given/sim.log")).read_text()
     assert f"seed 3, config {config}" in log
-    assert "first mismatch at result beat" in log and "field y[0]" in log
+    assert "first mismatch at result beat" in log and f"field {field}" in log
