@@ -64,7 +64,7 @@ def test_fallback_script_replaces_abc9():
     script = yosys_script(ecp5, "m", "u.v", "abc", [])
     assert "-run :map_luts" in script and "abc -lut 4" in script
     assert "-run map_cells:" in script
-    assert "synth_ice40 -dsp -top accelgen_synth_harness -noabc" in yosys_script(
+    assert "synth_ice40 -dsp -spram -top accelgen_synth_harness -noabc" in yosys_script(
         ice40, "m", "u.v", "abc", [])
     assert "abc -lut" not in yosys_script(ecp5, "m", "u.v", "abc9", [])
 
