@@ -113,16 +113,17 @@ def kv_buffer(name, **settings):
 
 # (label, design, device): the presets on their boards' devices, and the largest 4-bit
 # caches of 64-dimension heads that fit: the UP5K preset fills its four SPRAM blocks;
-# on the ECP5-85k, 8 heads of 760 tokens take 207 of its 208 DP16KD (768 need 209)
+# on the ECP5-85k, 8 heads of 736 tokens fit its 208 DP16KD (760 need 209: nextpnr cannot
+# place them)
 KV_PRESET = kv_buffer("kv_cache", heads=8, head_dim=64, max_tokens=512, lanes=8)
 KV_UP5K = kv_buffer("kv_cache_up5k", heads=2, head_dim=64, max_tokens=1024, lanes=4,
                     policy="window", sink_tokens=0, memory="spram")
-KV_ECP5_LARGEST = kv_buffer("kv_ecp5_largest", heads=8, head_dim=64, max_tokens=760, lanes=8)
+KV_ECP5_LARGEST = kv_buffer("kv_ecp5_largest", heads=8, head_dim=64, max_tokens=736, lanes=8)
 KV_BUFFERS = [
     ("8 heads x 512 tokens x 64, 4-bit, 8 lanes (preset kv_cache)", KV_PRESET, "ecp5-85k"),
     ("2 heads x 1024 tokens x 64, 4-bit, 4 lanes, SPRAM (preset kv_cache_up5k)", KV_UP5K,
      "ice40-up5k"),
-    ("8 heads x 760 tokens x 64, 4-bit, 8 lanes (largest on ecp5-85k)", KV_ECP5_LARGEST,
+    ("8 heads x 736 tokens x 64, 4-bit, 8 lanes (largest on ecp5-85k)", KV_ECP5_LARGEST,
      "ecp5-85k"),
 ]
 
