@@ -251,7 +251,9 @@ class KVBuffer(wiring.Component):
                 with m.If(refused):
                     for_head(lambda h: overflows[h].eq(1))
                     m.next = "ACK"
-                with m.Else():
+                # the code memory has one port: a read that a stalled `result` holds in
+                # stage 1 goes first (it only waits there under back-pressure)
+                with m.Elif(~items[1].valid):
                     m.d.comb += quantizer.run.eq(1)
                     m.next = "QUANTIZE"
             with m.State("QUANTIZE"):

@@ -184,11 +184,33 @@ async def extreme_values(dut):
 
 @cocotb.test()
 async def random_stalls(dut):
-    """Random back-pressure on every port, from light to 90%."""
+    """Random back-pressure on every port, from light to 90%; then a full head scored
+    and appended to with `result` stalled until some cycle of the append, so that its
+    writes meet reads which the stall holds in the pipeline (the code memory has one
+    port)."""
     bench = _bench(dut)
     await bench.reset()
+    config = bench.config
     for stall in (0.1, 0.5, 0.9):
         await bench.run([bench.random_job() for _ in range(15)], stall=stall)
+    bench.check_status()
+    bench.set_stall(0.0)
+    await bench.run([bench.append(0) for _ in range(config.max_tokens)])
+    result, commands = bench.monitors["result"], bench.drivers["command"]
+    for delay in range(2 * config.head_dim + 16):
+        # `result` stalled from the start: the score's reads stop in the pipeline; the
+        # stall ends `delay` cycles after the append's command, one of them mid-write
+        result.stall = 1.0
+        taken = len(commands.sent_cycles)
+
+        async def release(delay=delay, taken=taken):
+            while len(commands.sent_cycles) < taken + 2:
+                await FallingEdge(dut.clk)
+            for _ in range(delay):
+                await FallingEdge(dut.clk)
+            result.stall = 0.0
+        cocotb.start_soon(release())
+        await bench.run([bench.score(0), bench.append(0)])
     bench.check_status()
 
 
