@@ -15,7 +15,8 @@ __all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frame
 class BeatModel:
     """The buffer's state across jobs: feed it each job's words in order; a reset is
     a new model. Commands whose operands have not arrived (a token, a q, the end of a
-    value frame) wait, as the hardware does: ``pending`` keeps them for the next feed."""
+    value frame) wait, as the hardware does: they stay in ``commands`` for the next
+    feed."""
 
     def __init__(self, config):
         self.config = config
