@@ -92,7 +92,7 @@ def run(argv) -> int:
     if args.command == "build":
         from .boards.build import build_board
         made = build_board(design, args.board, args.unit, program=args.program)
-        print(f"{made.board}: bitstream {made.bitstream}")
+        print(f"{made.board}: bitstream {made.bitstream} (yosys flow {made.flow})")
         for unit, value in made.signatures.items():
             print(f"  {unit}: self-test signature {value}")
         if made.programmed:

@@ -16,7 +16,7 @@ from accelgen.files import output_directory
 from accelgen.generation import default_build_dir
 from accelgen.netlist import drop_memory_init
 from accelgen.synth.devices import device
-from accelgen.synth.flow import multiplier_split
+from accelgen.synth.flow import abc9_failure, classic_abc_mapping, multiplier_split
 from accelgen.tools import find_tool
 
 from .selftest import SelfTest, SelfTestPlan
@@ -63,6 +63,7 @@ class BoardBuild:
     bitstream: Path
     signatures: dict
     programmed: bool
+    flow: str = "abc9"
 
 
 def toolchain_environment(extra_tools=()) -> dict:
@@ -100,19 +101,35 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
         programmer_command(chosen)     # fail before a long build, not after it
     units = design.selected(unit)
     plans = [SelfTestPlan(config) for config in units.values()]
-    platform = chosen.make_platform(program)
     dev = device(chosen.device)
     # the multipliers of all units together share the device's DSP cells
     split = multiplier_split(dev, [shape for config in units.values()
                                    for shape in config.multiplier_shapes])
     os.environ.update(toolchain_environment(chosen.extra_tools))
     root = output_directory(build_dir or default_build_dir(design) / "boards" / board_name)
-    try:
+    def run(synth_opts: str, script_after_synth: str = ""):
+        # a platform prepares one build: a new one (and top) for each attempt
+        platform = chosen.make_platform(program)
         plan = platform.build(BoardTop(chosen, plans), name=TOP, build_dir=str(root),
-                              synth_opts=dev.synth_options,
-                              script_after_read="\n".join(split), do_build=False)
+                              synth_opts=synth_opts, script_after_read="\n".join(split),
+                              script_after_synth=script_after_synth, do_build=False)
         plan.files[f"{TOP}.il"] = drop_memory_init(plan.files[f"{TOP}.il"])
-        products = plan.execute_local(str(root))
+        return platform, plan.execute_local(str(root))
+
+    try:
+        try:
+            platform, products = run(dev.synth_options)
+            flow = "abc9"
+        except subprocess.CalledProcessError:
+            report = root / f"{TOP}.rpt"
+            log = report.read_text(errors="replace") if report.is_file() else ""
+            if "Executing ABC9" not in log or abc9_failure(log) is None:
+                raise
+            # YoWASP's ABC9 failed (as in the synth flow): map with classic ABC
+            options, after = classic_abc_mapping(dev, TOP)
+            platform, products = run(f"{dev.synth_options} {options}".strip(),
+                                     "\n".join(after))
+            flow = f"abc (abc9 failed: {abc9_failure(log)})"
     except subprocess.CalledProcessError as error:
         raise AccelgenError(f"--board {board_name}: the toolchain failed (exit "
                             f"{error.returncode}); its logs are in {root}") from None
@@ -121,4 +138,4 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     signatures = {name: f"{plan.signature:08x}" for name, plan in zip(units, plans)}
     if program:
         program_bitstream(chosen, platform, products)
-    return BoardBuild(board_name, bitstream, signatures, program)
+    return BoardBuild(board_name, bitstream, signatures, program, flow)

@@ -197,14 +197,18 @@ async def random_stalls(dut):
     bench.set_stall(0.0)
     await bench.run([bench.append(0) for _ in range(config.max_tokens)])
     result, commands = bench.monitors["result"], bench.drivers["command"]
+    read_cycles = config.max_tokens * config.chunks + config.latency
     for delay in range(2 * config.head_dim + 16):
         # `result` stalled from the start: the score's reads stop in the pipeline; the
         # stall ends `delay` cycles after the append's command, one of them mid-write
+        # (or after as long as the read takes, if the stall holds the score's issue)
         result.stall = 1.0
         taken = len(commands.sent_cycles)
 
         async def release(delay=delay, taken=taken):
-            while len(commands.sent_cycles) < taken + 2:
+            for _ in range(2 * read_cycles):
+                if len(commands.sent_cycles) == taken + 2:
+                    break
                 await FallingEdge(dut.clk)
             for _ in range(delay):
                 await FallingEdge(dut.clk)

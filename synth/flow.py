@@ -32,14 +32,27 @@ class UnitCost:
 
 
 def abc9_failure(log: str) -> str | None:
-    """Why a failed ABC9 run (yosys -q) calls for the classic-ABC flow, or None: the
-    known WebAssembly trap, or a run that died without any message (YoWASP's ABC9 on
-    some netlists exits 1 silently). A real yosys error says ERROR and is kept."""
+    """Why a failed ABC9 run calls for the classic-ABC flow, or None: the known
+    WebAssembly trap, a run that died without any message (YoWASP's ABC9 on some
+    netlists exits 1 silently), or one of yosys's own internal assertions (seen in
+    ABC9's reintegration step). Any other yosys error is a real one and is kept."""
     if ABC9_CRASH in log:
         return "call stack exhausted"
     if "ERROR" not in log:
         return "exited without a message"
+    if "ERROR: Assert" in log:
+        return "internal assertion"
     return None
+
+
+def classic_abc_mapping(device: Device, top: str) -> tuple[str, list[str]]:
+    """Options for the synth command of ``top`` and the steps after it that map with
+    classic ABC in place of ABC9 (the fallback of both the synth flow and board builds)."""
+    if device.family == "ice40":
+        return "-noabc", []
+    # the synth_ecp5 script with classic ABC in place of its abc9 step
+    return "-run :map_luts", ["techmap -map +/lattice/latches_map.v", "abc -lut 4", "clean",
+                              f"{device.synth_command} -top {top} -run map_cells:"]
 
 
 def soft_multipliers(device: Device, shapes: list) -> int:
@@ -71,12 +84,9 @@ def yosys_script(device: Device, module: str, verilog: str, flow: str,
     synth = f"{device.synth_command} -top {HARNESS_MODULE}"
     if flow == "abc9":
         mapping = [synth]
-    elif device.family == "ice40":
-        mapping = [f"{synth} -noabc"]
     else:
-        # the synth_ecp5 script with classic ABC in place of its abc9 step
-        mapping = [f"{synth} -run :map_luts", "techmap -map +/lattice/latches_map.v",
-                   "abc -lut 4", "clean", f"{synth} -run map_cells:"]
+        options, after = classic_abc_mapping(device, HARNESS_MODULE)
+        mapping = [f"{synth} {options}", *after]
     return "\n".join([
         f"read_verilog -sv {verilog} harness.v",
         f"hierarchy -top {HARNESS_MODULE}",

@@ -57,6 +57,9 @@ def test_abc9_crash_is_recognized():
     # YoWASP's ABC9 also dies without a word on some netlists (yosys -q prints nothing)
     assert abc9_failure("") == "exited without a message"
     assert abc9_failure("ERROR: Can't open input file `u.v' for reading") is None
+    # and yosys 0.70's ABC9 reintegration has failed an internal assertion (kv_cache, ECP5)
+    assert abc9_failure("ERROR: Assert `GetSize(conn.first) == GetSize(conn.second)' "
+                        "failed in kernel/rtlil.cc") == "internal assertion"
 
 
 def test_fallback_script_replaces_abc9():
