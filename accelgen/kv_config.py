@@ -124,17 +124,19 @@ class KVBufferConfig(UnitConfig):
 
     # --- arithmetic -----------------------------------------------------------------
     @property
+    def _dot_bound(self) -> int:
+        """The largest |Σ_i q_i·c_i| over a vector."""
+        return self.head_dim * (1 << (QUERY_BITS - 1)) * self.qmax
+
+    @property
     def dot_bits(self) -> int:
         """Σ_i q_i·c_i over a vector, exact."""
-        bound = self.head_dim * (1 << (QUERY_BITS - 1)) * self.qmax
-        return bound.bit_length() + 1
+        return self._dot_bound.bit_length() + 1
 
     @property
     def score_bits(self) -> int:
         """dot × a_t, exact: q·k̂_t times qmax."""
-        bound = self.head_dim * (1 << (QUERY_BITS - 1)) * self.qmax * \
-            ((1 << self.scale_bits) - 1)
-        return bound.bit_length() + 1
+        return (self._dot_bound * ((1 << self.scale_bits) - 1)).bit_length() + 1
 
     @property
     def value_bits(self) -> int:
