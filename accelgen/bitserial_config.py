@@ -3,10 +3,10 @@
 import typing
 from dataclasses import dataclass
 
-from .config import UnitConfig
 from .errors import require
-from .golden.bitmod_datatypes import FAMILIES, datatype_table
+from .formats.bitmod_datatypes import FAMILIES, datatype_table
 from .numbers import ceil_log2, value_range
+from .unit import UnitConfig
 
 SCALE_BITS = 8           # a group's scale: unsigned integer, times a per-row factor
 

@@ -80,8 +80,10 @@ def run(argv) -> int:
             result = simulate(design, unit, simulator=args.simulator, seed=args.seed,
                               waves=args.waves, verilog=args.verilog)
             verdict = "PASS" if result.passed else "FAIL"
+            skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
             print(f"{unit} [{args.simulator}, seed {args.seed}]: {verdict} "
-                  f"{result.tests - result.failures}/{result.tests} tests; log {result.log}")
+                  f"{result.tests - result.failures}/{result.tests} tests{skipped}; "
+                  f"log {result.log}")
             failed |= not result.passed
         return EXIT_FAILED if failed else EXIT_OK
     if args.command == "synth":

@@ -5,12 +5,7 @@ registry maps to a config dataclass. Every check raises :class:`ConfigError` wit
 dotted path of the key, so a user sees ``units.gemm.rows: must be ...``.
 """
 
-import dataclasses
-import difflib
-import enum
 import re
-import types
-import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,16 +13,11 @@ from pathlib import Path
 import yaml
 
 from .errors import AccelgenError, ConfigError, require
+from .registry import UNIT_KINDS
+from .unit import UnitConfig, did_you_mean
 
 DEFAULT_CONFIG = "default.yaml"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class UnitConfig:
-    """Base of every unit's config; subclasses set ``kind`` (a ClassVar, not a field)."""
-
-    kind: typing.ClassVar[str] = ""
 
 
 @dataclass(frozen=True)
@@ -48,74 +38,24 @@ class DesignConfig:
 
     def to_dict(self) -> dict:
         return {"name": self.name,
-                "units": {name: unit_to_dict(unit) for name, unit in self.units.items()}}
+                "units": {name: unit.to_dict() for name, unit in self.units.items()}}
 
 
-def unit_to_dict(unit) -> dict:
-    out = {"kind": unit.kind}
-    for field in dataclasses.fields(unit):
-        value = getattr(unit, field.name)
-        if isinstance(value, enum.Enum):
-            value = value.value
-        out[field.name] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
-def _did_you_mean(key: str, allowed) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
-def _convert(value, kind, field: str):
-    """Check one YAML value against a dataclass field type (int, bool, str, Enum, X | None)."""
-    if typing.get_origin(kind) in (typing.Union, types.UnionType):
-        options = [option for option in typing.get_args(kind) if option is not type(None)]
-        if value is None:
-            return None
-        return _convert(value, options[0], field)
-    if typing.get_origin(kind) is tuple:
-        # a list of names (tuple[str, ...]); the unit's own check says which are allowed
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ConfigError(field, f"must be a list of names, got {value!r}")
-        return tuple(value)
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        allowed = [member.value for member in kind]
-        if value not in allowed:
-            raise ConfigError(field, f"must be one of {' | '.join(allowed)}, got {value!r}")
-        return kind(value)
-    # YAML's true/false are ints in Python; a width of `true` is a mistake, not 1
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ConfigError(field, f"must be an integer, got {value!r}")
-    if kind is bool and not isinstance(value, bool):
-        raise ConfigError(field, f"must be true or false, got {value!r}")
-    if kind is str and not isinstance(value, str):
-        raise ConfigError(field, f"must be a string, got {value!r}")
-    return value
-
-
-def build_unit(cls, data: dict) -> UnitConfig:
-    """Make a unit config dataclass from a YAML mapping (without its ``kind`` key)."""
-    hints = typing.get_type_hints(cls)
-    names = [field.name for field in dataclasses.fields(cls)]
-    values = {}
-    for key, value in data.items():
-        if key not in names:
-            raise ConfigError(str(key), f"unknown key; {_did_you_mean(str(key), names)}"
-                                        f"allowed: kind, {', '.join(names)}")
-        values[key] = _convert(value, hints[key], key)
-    return cls(**values)
+def single_unit_design(name: str, unit: str, kind: str, source: str | None = None,
+                       **settings) -> DesignConfig:
+    """A design of one unit, validated as a YAML file with these settings would be."""
+    return parse_design({"name": name, "units": {unit: {"kind": kind, **settings}}},
+                        source or name)
 
 
 def parse_design(data, source: str) -> DesignConfig:
     """Validate a parsed YAML document and build the design config."""
-    from .registry import UNIT_KINDS
-
     try:
         require(isinstance(data, dict), "", "the config must be a YAML mapping with "
                                             "'name' and 'units'")
         for key in data:
             require(key in ("name", "units"), str(key),
-                    f"unknown key; {_did_you_mean(str(key), ['name', 'units'])}"
+                    f"unknown key; {did_you_mean(str(key), ['name', 'units'])}"
                     "allowed: name, units")
         require("name" in data, "name", "missing; give the design a name")
         name = data["name"]
@@ -134,12 +74,12 @@ def parse_design(data, source: str) -> DesignConfig:
             require("kind" in body, f"{path}.kind",
                     f"missing; allowed: {', '.join(UNIT_KINDS)}")
             kind = body["kind"]
-            require(kind in UNIT_KINDS, f"{path}.kind",
-                    f"unknown unit kind {kind!r}; {_did_you_mean(str(kind), UNIT_KINDS)}"
+            require(isinstance(kind, str) and kind in UNIT_KINDS, f"{path}.kind",
+                    f"unknown unit kind {kind!r}; {did_you_mean(str(kind), UNIT_KINDS)}"
                     f"allowed: {', '.join(UNIT_KINDS)}")
             settings = {key: value for key, value in body.items() if key != "kind"}
             try:
-                built[unit_name] = build_unit(UNIT_KINDS[kind].config_class, settings)
+                built[unit_name] = UNIT_KINDS[kind].config_class.from_settings(settings)
             except ConfigError as error:
                 raise error.under(path) from None
     except ConfigError as error:

@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DesignConfig, unit_to_dict
+from .config import DesignConfig
 from .files import write_atomically
 from .registry import UNIT_KINDS
 
@@ -18,7 +18,7 @@ def default_build_dir(design: DesignConfig) -> Path:
 
 
 def build_component(config):
-    return UNIT_KINDS[config.kind].build(config)
+    return UNIT_KINDS[config.kind].component(config)
 
 
 def _payload_fields(layout) -> list:
@@ -56,7 +56,7 @@ def manifest(design: DesignConfig, unit_name: str, component) -> dict:
         "module": module_name(design, unit_name),
         "unit": unit_name,
         "kind": config.kind,
-        "config": unit_to_dict(config),
+        "config": config.to_dict(),
         "clock_domain": "sync (clk, rst: synchronous, active high)",
         "ports": ports,
         "streams": streams,

@@ -1,55 +1,47 @@
-"""The unit registry: one entry per kind ties its config, hardware, golden model,
-bench and doc together. The flows (CLI, generate, sim, synth, boards, bench) iterate
-over it; adding a unit adds one line to UNIT_KINDS."""
+"""The unit registry: every kind the flows, the tests and the benchmarks know.
 
-from dataclasses import dataclass
-from typing import Callable
+Adding a kind is its own files plus one ``register`` call; a kind defined outside the
+package (a user's, or the test suite's) registers the same way, from its module, and
+the simulator process finds it again through that module (``kind_module``).
+"""
 
-from .bitserial_config import BitSerialConfig
-from .kv_config import KVBufferConfig
-from .systolic_config import SystolicConfig
-from .ternary_config import TernaryConfig
+from .errors import AccelgenError
+from .kinds.bitserial import BitSerialKind
+from .kinds.kv_buffer import KVBufferKind
+from .kinds.systolic import SystolicKind
+from .kinds.ternary import TernaryKind
+from .unit import UnitKind
 
-
-@dataclass(frozen=True)
-class UnitKind:
-    name: str
-    config_class: type
-    component: str      # "module:function" building the Amaranth component from a config
-    bench: str          # "module:Class" the cocotb test module drives
-    reference: str      # module with input_layouts, output_layouts, reference_beats,
-                        # selftest_frames: the unit at the level of stream beats
-    doc: str
-
-    def build(self, config):
-        return _resolve(self.component)(config)
-
-    def bench_class(self):
-        return _resolve(self.bench)
-
-    def beats(self):
-        import importlib
-        return importlib.import_module(self.reference)
+UNIT_KINDS: dict[str, UnitKind] = {}
 
 
-def _resolve(target: str) -> Callable:
-    # imported late: loading a config must not pay for Amaranth and cocotb
-    import importlib
-    module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)
+def register(kind: UnitKind) -> UnitKind:
+    """Make ``kind`` known under its config's ``kind`` name (importing its module again
+    re-registers the same class, which is harmless)."""
+    if not isinstance(kind, UnitKind):
+        raise TypeError(f"{kind!r} is not a UnitKind")
+    name = kind.name
+    if not name.isidentifier():
+        raise ValueError(f"{type(kind).__name__}: kind name {name!r} is not an identifier")
+    known = UNIT_KINDS.get(name)
+    if known is not None and type(known).__qualname__ != type(kind).__qualname__:
+        raise ValueError(f"kind {name!r} is registered already, by {type(known).__name__}")
+    UNIT_KINDS[name] = kind
+    return kind
 
 
-UNIT_KINDS = {
-    "systolic": UnitKind("systolic", SystolicConfig, "accelgen.hw.systolic:systolic_array",
-                         "accelgen.sim.systolic_bench:SystolicBench",
-                         "accelgen.sim.systolic_reference", "docs/units/systolic.md"),
-    "ternary": UnitKind("ternary", TernaryConfig, "accelgen.hw.ternary:ternary_unit",
-                        "accelgen.sim.ternary_bench:TernaryBench",
-                        "accelgen.sim.ternary_reference", "docs/units/ternary.md"),
-    "bitserial": UnitKind("bitserial", BitSerialConfig, "accelgen.hw.bitserial:bitserial_unit",
-                          "accelgen.sim.bitserial_bench:BitSerialBench",
-                          "accelgen.sim.bitserial_reference", "docs/units/bitserial.md"),
-    "kv_buffer": UnitKind("kv_buffer", KVBufferConfig, "accelgen.hw.kv_buffer:kv_buffer",
-                          "accelgen.sim.kv_bench:KVBufferBench",
-                          "accelgen.sim.kv_reference", "docs/units/kv_buffer.md"),
-}
+def unit_kind(name: str) -> UnitKind:
+    try:
+        return UNIT_KINDS[name]
+    except KeyError:
+        raise AccelgenError(f"unknown unit kind {name!r}; known: "
+                            f"{', '.join(UNIT_KINDS)}") from None
+
+
+def kind_module(kind: UnitKind) -> str:
+    """The module that defines (and so registers) ``kind``."""
+    return type(kind).__module__
+
+
+for _kind in (SystolicKind(), TernaryKind(), BitSerialKind(), KVBufferKind()):
+    register(_kind)

@@ -4,9 +4,9 @@ import enum
 import typing
 from dataclasses import dataclass
 
-from .config import UnitConfig
 from .errors import require
 from .numbers import ceil_log2, value_range
+from .unit import UnitConfig
 
 
 class Dataflow(enum.Enum):

@@ -5,8 +5,9 @@ from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import Out
 
-from accelgen.golden.selftest import SIGNATURE_INIT, chunk_seed, signature, stimulus_words
 from accelgen.registry import UNIT_KINDS
+
+from .selftest_model import SIGNATURE_INIT, chunk_seed, signature, stimulus_words
 
 
 def _xorshift32(state):
@@ -24,12 +25,13 @@ class SelfTestPlan:
     signature the unit's golden model says comes back."""
 
     def __init__(self, config):
-        beats = UNIT_KINDS[config.kind].beats()
+        kind = UNIT_KINDS[config.kind]
+        beats = kind.reference()
         self.config = config
         self.inputs = beats.input_layouts(config)
         self.outputs = beats.output_layouts(config)
         assert len(self.outputs) == 1, "the self-test signs one result stream"
-        self.frames = beats.selftest_frames(config)
+        self.frames = kind.selftest_frames(config)
         stimulus = {}
         for index, (port, layout) in enumerate(self.inputs.items()):
             frame, frames = self.frames[port]
@@ -60,7 +62,7 @@ class SelfTest(wiring.Component):
     def elaborate(self, platform):
         plan = self._plan
         m = Module()
-        m.submodules.unit = unit = UNIT_KINDS[plan.config.kind].build(plan.config)
+        m.submodules.unit = unit = UNIT_KINDS[plan.config.kind].component(plan.config)
 
         for index, (port, layout) in enumerate(plan.inputs.items()):
             frame, frames = plan.frames[port]

@@ -9,8 +9,8 @@ import numpy as np
 
 from accelgen.bitserial_config import SCALE_BITS, BitSerialConfig
 from accelgen.errors import AccelgenError
+from accelgen.formats.bitmod_datatypes import datatype_table
 
-from .bitmod_datatypes import datatype_table
 from .integers import check_range, round_shift
 
 SCALE_TOP = (1 << SCALE_BITS) - 1

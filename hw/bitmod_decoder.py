@@ -12,7 +12,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from accelgen.bitserial_config import BitSerialConfig
-from accelgen.golden.bitmod_datatypes import family_datatypes
+from accelgen.formats.bitmod_datatypes import family_datatypes
 
 
 def _float_tables(config: BitSerialConfig) -> dict:

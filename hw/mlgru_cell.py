@@ -6,7 +6,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from accelgen.golden.ternary import sigmoid_table
+from accelgen.formats.ternary_codes import sigmoid_table
 from accelgen.ternary_config import TernaryConfig
 
 from .arithmetic import round_shift
@@ -24,7 +24,9 @@ def sigmoid(z, fraction_bits: int):
     value = 0
     for start, shift, intercept in reversed(table):   # the largest start wins
         slope = 0 if shift is None else magnitude >> shift
-        value = Mux(magnitude >= start, slope + intercept, value)
+        # the lowest segment starts at 0, where the comparison is always true
+        value = slope + intercept if start == 0 else Mux(magnitude >= start,
+                                                           slope + intercept, value)
     one = 1 << fraction_bits
     return Mux(z < 0, one - value, value)[:fraction_bits + 1]
 

@@ -5,7 +5,8 @@ from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
-from accelgen.golden.ternary import base3_byte
+from accelgen.formats.ternary_codes import base3_byte
+from accelgen.numbers import index_range
 from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
 from . import bitlinear_rescale
@@ -17,6 +18,14 @@ from .pipeline import data_register, taps
 from .streams import stream_signature
 from .ternary_dot import TernaryDotProducts
 from .ternary_layouts import input_layouts, output_layouts, result_layout
+
+
+def _clamp(field, top: int):
+    """A header field into 1..top (no comparison where the field cannot exceed top)."""
+    at_least_one = Mux(field == 0, 1, field)
+    if (1 << len(field)) - 1 <= top:
+        return at_least_one
+    return Mux(field > top, top, at_least_one)
 
 
 def _base3_table() -> list[int]:
@@ -77,7 +86,8 @@ class TernaryUnit(wiring.Component):
 
         # per bank: the shape of its matrix, as the engine's counters need it
         bank_layout = data.StructLayout({
-            "chunks_last": range(max_chunks), "blocks_last": range(config.max_hidden_blocks),
+            "chunks_last": index_range(max_chunks),
+            "blocks_last": index_range(config.max_hidden_blocks),
             "one_chunk": 1, "one_block": 1,
             "cols_in_last_chunk": range(li + 1), "rows_in_last_block": range(lo + 1),
             "scale": unsigned(SCALE_BITS)})
@@ -87,8 +97,8 @@ class TernaryUnit(wiring.Component):
         # A bank is `taken` from its last word's transfer until the engine is done with
         # it, so ready is one register picked by the bank being loaded.
         taken = [Signal(name=f"taken{index}") for index in range(banks)]
-        load_bank = Signal(range(banks))
-        load_address = Signal(range(bank_words))
+        load_bank = Signal(index_range(banks))
+        load_address = Signal(index_range(bank_words))
         room = Signal(init=1)       # load_address has not passed the bank's last word
         in_load = Signal()
         beat = self.weights.payload
@@ -107,8 +117,8 @@ class TernaryUnit(wiring.Component):
                 with m.If(beat.last & (load_bank == index)):
                     m.d.sync += taken[index].eq(1)
         # The word is written one cycle later, from registers.
-        write = Signal(data.StructLayout({"valid": 1, "last": 1, "bank": range(banks),
-                                          "address": range(banks * bank_words)}))
+        write = Signal(data.StructLayout({"valid": 1, "last": 1, "bank": index_range(banks),
+                                          "address": index_range(banks * bank_words)}))
         write_data = data_register(unsigned(config.word_bits), "write_data")
         m.d.sync += [write.valid.eq(loading & room),
                      write.last.eq(loading & beat.last), write.bank.eq(load_bank),
@@ -119,21 +129,21 @@ class TernaryUnit(wiring.Component):
         # A bank turns full four cycles after its last word is written: its header's
         # fields (four cycles after its first word) and the engine's flags (one more)
         # are ready by then, even for a one-word load.
-        loaded = taps(m, Signal(data.StructLayout({"valid": 1, "bank": range(banks)})), 4,
+        loaded = taps(m, Signal(data.StructLayout({"valid": 1, "bank": index_range(banks)})), 4,
                       name="loaded")
         m.d.comb += [loaded[0].valid.eq(write.last), loaded[0].bank.eq(write.bank)]
         loaded = loaded[-1]
 
         # The header (first beat) is clamped and divided into chunks and blocks over the
         # next cycles, before the engine may use the bank (see `loaded`).
-        header = Signal(data.StructLayout({"valid": 1, "bank": range(banks),
+        header = Signal(data.StructLayout({"valid": 1, "bank": index_range(banks),
                                            "rows": beat.rows.shape(), "cols": beat.cols.shape(),
                                            "scale": unsigned(SCALE_BITS)}))
         m.d.sync += [header.valid.eq(loading & ~in_load), header.bank.eq(load_bank),
                      header.rows.eq(beat.rows), header.cols.eq(beat.cols),
                      header.scale.eq(beat.scale)]
         # three register stages: clamp, divide, then the bank's fields
-        shape = data.StructLayout({"valid": 1, "bank": range(banks),
+        shape = data.StructLayout({"valid": 1, "bank": index_range(banks),
                                    "rows": range(config.max_rows + 1),
                                    "cols": range(config.max_cols + 1),
                                    "chunks": range(max_chunks + 1),
@@ -143,10 +153,8 @@ class TernaryUnit(wiring.Component):
         m.d.sync += [
             clamped.valid.eq(header.valid), clamped.bank.eq(header.bank),
             clamped.scale.eq(header.scale),
-            clamped.rows.eq(Mux(header.rows > config.max_rows, config.max_rows,
-                                Mux(header.rows == 0, 1, header.rows))),
-            clamped.cols.eq(Mux(header.cols > config.max_cols, config.max_cols,
-                                Mux(header.cols == 0, 1, header.cols))),
+            clamped.rows.eq(_clamp(header.rows, config.max_rows)),
+            clamped.cols.eq(_clamp(header.cols, config.max_cols)),
             divided.eq(clamped),
             divided.chunks.eq(ceil_divide(clamped.cols, li, config.max_cols)),
             divided.blocks.eq(ceil_divide(clamped.rows, lo, config.max_rows)),
@@ -202,13 +210,13 @@ class TernaryUnit(wiring.Component):
                 m.d.sync += [fill_address.eq(0), fill_slot.eq(~fill_slot)]
 
         # --- the engine: one weight word and one activation chunk per cycle ------------
-        compute_bank = Signal(range(banks))
+        compute_bank = Signal(index_range(banks))
         use_slot = Signal()
         active = _pick(compute_bank, bank)
         current = _pick(use_slot, vector)
-        chunk_index = Signal(range(max_chunks))
-        phase = Signal(range(config.projections))
-        block = Signal(range(config.max_hidden_blocks))
+        chunk_index = Signal(index_range(max_chunks))
+        phase = Signal(index_range(config.projections))
+        block = Signal(index_range(config.max_hidden_blocks))
 
         issue = Signal()
         m.d.comb += issue.eq(_pick(compute_bank, weights_full) & _pick(use_slot, vector_full) &
@@ -241,7 +249,7 @@ class TernaryUnit(wiring.Component):
                               block == active.blocks_last)),
         ]
         # memory addresses, bank and slot offsets included, are registers too
-        weight_address = Signal(range(banks * bank_words))
+        weight_address = Signal(index_range(banks * bank_words))
         activation_address = Signal(range(2 * max_chunks))
         with m.If(issue):
             m.d.sync += [weight_address.eq(weight_address + 1),
@@ -264,7 +272,7 @@ class TernaryUnit(wiring.Component):
         # What travels beside the data, one register per pipeline stage.
         flags = Signal(data.StructLayout({
             "valid": 1, "result": 1, "last": 1, "phase": range(3),
-            "block": range(config.max_hidden_blocks), "start": 1,
+            "block": index_range(config.max_hidden_blocks), "start": 1,
             "cols_valid": range(li + 1), "rows_valid": range(lo + 1),
             "weight_scale": unsigned(SCALE_BITS), "activation_scale": unsigned(SCALE_BITS)}))
         m.d.comb += [

@@ -3,6 +3,7 @@
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 
+from accelgen.numbers import index_range
 from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
@@ -50,7 +51,7 @@ class WeightStationaryArray(wiring.Component):
         busy = [Signal(name=f"busy{bank}") for bank in range(2)]
         fresh = [Signal(name=f"fresh{bank}") for bank in range(2)]
         load_bank = Signal()
-        load_row = Signal(range(rows))
+        load_row = Signal(index_range(rows))
         compute_bank = Signal()
 
         loading = self.weights.valid & self.weights.ready
@@ -64,7 +65,7 @@ class WeightStationaryArray(wiring.Component):
         # write enables of every PE then hang off flip-flops, not off the handshake.
         # The bank turns busy in that cycle too, which is in time: the loader has moved
         # on to the other bank, and needs at least a cycle to come back.
-        write = Signal(data.StructLayout({"valid": 1, "bank": 1, "row": range(rows),
+        write = Signal(data.StructLayout({"valid": 1, "bank": 1, "row": index_range(rows),
                                           "tile_done": 1}))
         write_row = data_register(self.weights.payload.w.shape(), "write_row")
         m.d.sync += [write.valid.eq(loading), write.bank.eq(load_bank),

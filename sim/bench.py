@@ -1,6 +1,8 @@
 """The base of every unit's cocotb bench: clock, reset, stream drivers and monitors,
-and the scoreboard that names the seed, config and first wrong element on a mismatch."""
+the scoreboard that names the seed, config and first wrong element on a mismatch, and
+the hooks through which the shared tests (sim/shared_tests.py) drive each kind."""
 
+import abc
 import json
 import os
 
@@ -9,39 +11,46 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge
 
-from accelgen.config import build_unit
 from accelgen.payload import unpack
-from accelgen.registry import UNIT_KINDS
 
 from .streams import Clocked, StreamDriver, StreamMonitor
 
 CONFIG_VARIABLE = "ACCELGEN_UNIT_CONFIG"
 SEED_VARIABLE = "ACCELGEN_SEED"
 BENCH_JSON_VARIABLE = "ACCELGEN_BENCH_JSON"
-
-
-def config_from_env():
-    """The unit config the runner passed to the simulator process, as JSON."""
-    settings = json.loads(os.environ[CONFIG_VARIABLE])
-    return build_unit(UNIT_KINDS[settings.pop("kind")].config_class, settings)
+KIND_MODULE_VARIABLE = "ACCELGEN_KIND_MODULE"
 
 
 def seed_from_env() -> int:
     return int(os.environ.get(SEED_VARIABLE, "1"))
 
 
-class Bench:
+def measuring() -> bool:
+    """Whether `accelgen bench` asked for the `measure` report."""
+    return BENCH_JSON_VARIABLE in os.environ
+
+
+def write_measurement(report: dict):
+    with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
+        json.dump(report, file)
+
+
+class Bench(abc.ABC):
     """Owns the clock, reset, one driver per input stream and one monitor per output.
 
-    Subclasses name the streams (``inputs``, ``outputs``: port name to payload layout)
-    and make jobs; ``run`` sends them and checks every result beat.
+    Subclasses set ``config_class`` and ``reference`` (the kind's beat reference, whose
+    layouts name the streams) and make jobs; ``run`` sends them and checks every result
+    beat. A job is (input beats per port, expected result beats per output port). The
+    abstract methods are the hooks the shared tests call.
     """
 
-    inputs: dict
-    outputs: dict
+    config_class: type
+    reference: object
 
-    def __init__(self, dut, config, seed: int, stall: float = 0.0):
+    def __init__(self, dut, config, seed: int, stall=0.0):
         self.dut, self.config, self.seed = dut, config, seed
+        self.inputs = self.reference.input_layouts(config)
+        self.outputs = self.reference.output_layouts(config)
         self.rng = np.random.default_rng(seed)
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
         self.timer = Clocked(dut.clk)
@@ -50,7 +59,51 @@ class Bench:
         self.monitors = {name: StreamMonitor(dut, name, self.timer, self.rng, stall)
                          for name in self.outputs}
 
-    def set_stall(self, stall: float):
+    @classmethod
+    def from_environment(cls, dut, stall=0.0):
+        """The bench for the config and seed the runner passed to the simulator."""
+        settings = json.loads(os.environ[CONFIG_VARIABLE])
+        settings.pop("kind")
+        return cls(dut, cls.config_class.from_settings(settings), seed_from_env(), stall)
+
+    # --- hooks of the shared tests ------------------------------------------------------
+    @abc.abstractmethod
+    def random_job(self):
+        """One job of random shape and data."""
+
+    def random_jobs(self) -> list:
+        """A sequence of random jobs, back to back (the kind adds its edge shapes)."""
+        return [self.random_job() for _ in range(16)]
+
+    #: random jobs per stall level in the random-stall and pause-pattern tests
+    stall_jobs = 4
+
+    @abc.abstractmethod
+    def extreme_jobs(self) -> list:
+        """Jobs at the ends of every operand's range, at the longest reduction."""
+
+    @abc.abstractmethod
+    def doomed_job(self) -> tuple[dict, int]:
+        """A long job's input beats, and how many cycles into it to reset."""
+
+    @abc.abstractmethod
+    async def check_full_rate(self):
+        """With no stalls, jobs back to back at the kind's exact cadence."""
+
+    @abc.abstractmethod
+    async def latency_probe(self) -> dict:
+        """What was timed (e.g. "result") to (measured, expected) cycles, from the input
+        that completes a job to its answer."""
+
+    @abc.abstractmethod
+    async def measure(self) -> dict:
+        """`accelgen bench`'s figures; ``utilization`` among them."""
+
+    def check_state(self):
+        """Compare state the unit shows outside its streams (none, by default)."""
+
+    # --- machinery ------------------------------------------------------------------------
+    def set_stall(self, stall):
         for port in [*self.drivers.values(), *self.monitors.values()]:
             port.stall = stall
 
@@ -115,7 +168,7 @@ class Bench:
         beats = sum(len(words) for stimulus, _ in jobs for words in stimulus.values())
         return 200 + 20 * (beats + results)
 
-    async def run(self, jobs: list, stall: float | None = None, timeout_cycles=None):
+    async def run(self, jobs: list, stall=None, timeout_cycles=None):
         """Send ``jobs`` back to back and check every result beat against the golden
         model. A job is (input beats per port, expected beats per output port)."""
         if stall is not None:

@@ -1,19 +1,16 @@
 """cocotb bench of the bit-serial unit against golden.bitmod."""
 
-import json
-import os
-
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
-from accelgen.bitserial_config import SCALE_BITS
+from accelgen.bitserial_config import SCALE_BITS, BitSerialConfig
+from accelgen.formats.bitmod_datatypes import family_datatypes
 from accelgen.golden.bitmod import chunk_cycles, quantize_families
-from accelgen.golden.bitmod_datatypes import family_datatypes
 
-from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
-from .bitserial_reference import (input_layouts, matrix_words, output_layouts,
-                                  reference_beats, vector_words)
+from . import bitserial_reference
+from .bench import Bench
+from .bitserial_reference import matrix_words, reference_beats, vector_words
 
 
 def mixture_families(config) -> tuple:
@@ -27,9 +24,9 @@ class BitSerialBench(Bench):
     """A job is a vector and a matrix; its expected result beats come from the
     reference over that job's own beats (no state carries from job to job)."""
 
-    def __init__(self, dut, config, seed, stall=0.0):
-        self.inputs, self.outputs = input_layouts(config), output_layouts(config)
-        super().__init__(dut, config, seed, stall)
+    config_class = BitSerialConfig
+    reference = bitserial_reference
+    stall_jobs = 3
 
     def timeout(self, jobs: list, results: int) -> int:
         # a beat may take up to 8 cycles (INT8 at one bit per cycle)
@@ -87,155 +84,112 @@ class BitSerialBench(Bench):
             quantized.selectors)
         return self.job(selectors, quantized.scales, quantized.codes, self.activations(cols))
 
+    # --- hooks of the shared tests ------------------------------------------------------
+    def random_jobs(self):
+        """Random shapes (1x1 and the largest included; columns that are not whole groups
+        or chunks), a random datatype and scale per group, random codes."""
+        config = self.config
+        jobs = [self.random_job(1, 1), self.random_job(3 * config.pes, config.max_cols)]
+        jobs += [self.random_job() for _ in range(6)]
+        jobs += [self.random_job(config.pes, config.group_size + config.lanes + 1)]
+        jobs += [self.random_job(1, 1) for _ in range(3)]
+        return jobs
 
-def _bench(dut, stall=0.0):
-    return BitSerialBench(dut, config_from_env(), seed_from_env(), stall)
+    def extreme_jobs(self):
+        """Each datatype alone, its most positive and most negative values against the
+        most negative and largest activations, scales at 255: the widest sums."""
+        return [self.extreme_job(selector, sign, extreme)
+                for selector in range(len(self.config.table))
+                for sign in (1, -1) for extreme in ("min", "max")]
 
+    def doomed_job(self):
+        """A vector and half a matrix sent."""
+        stimulus, _ = self.random_job(2 * self.config.pes, self.config.max_cols)
+        return stimulus, len(stimulus["weights"]) // 2 + 5
 
-@cocotb.test()
-async def random_jobs(dut):
-    """Random shapes (1x1 and the largest included; columns that are not whole groups
-    or chunks), a random datatype and scale per group, random codes, back to back."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    jobs = [bench.random_job(1, 1), bench.random_job(3 * config.pes, config.max_cols)]
-    jobs += [bench.random_job() for _ in range(6)]
-    jobs += [bench.random_job(config.pes, config.group_size + config.lanes + 1)]
-    jobs += [bench.random_job(1, 1) for _ in range(3)]
-    await bench.run(jobs)
+    async def check_full_rate(self):
+        """Row blocks of one datatype leave exactly one group's cycles apart per group:
+        chunks x ceil(planes / bits_per_cycle), at least scale_cycles."""
+        config = self.config
+        for selector, datatype in enumerate(config.table):
+            blocks = 4
+            await self.run([self.random_job(blocks * config.pes, config.max_cols, selector)])
+            cycles = self.monitors["result"].cycles[-blocks:]
+            expected = config.max_groups * config.group_cycles(datatype)
+            gaps = set(np.diff(cycles).tolist())
+            assert gaps == {expected}, (
+                f"{self.describe()}: {datatype.name} row blocks {sorted(gaps)} cycles apart, "
+                f"expected {expected}")
 
+    async def latency_probe(self):
+        """The vector loaded, the result of a one-chunk row of the fastest datatype after
+        its weight beat (each plane step past the first adds a cycle)."""
+        config = self.config
+        fastest = min(range(len(config.table)),
+                      key=lambda selector: config.cycles_per_chunk(config.table[selector]))
+        stimulus, expected = self.random_job(config.pes, config.lanes, fastest)
+        self.drivers["activations"].send(stimulus["activations"])
+        for _ in range(20):
+            await FallingEdge(self.dut.clk)
+        await self.run([({"weights": stimulus["weights"]}, expected)])
+        sent = self.drivers["weights"].sent_cycles[-1]
+        planes = config.cycles_per_chunk(config.table[fastest]) - 1
+        return {"result": (self.monitors["result"].cycles[-1] - sent, config.latency + planes)}
 
-@cocotb.test()
-async def every_datatype(dut):
-    """Each datatype alone, its most positive and most negative values against the
-    most negative and largest activations, scales at 255: the widest sums."""
-    bench = _bench(dut)
-    await bench.reset()
-    jobs = []
-    for selector in range(len(bench.config.table)):
-        jobs += [bench.extreme_job(selector, sign, extreme)
-                 for sign in (1, -1) for extreme in ("min", "max")]
-    await bench.run(jobs, stall=0.1)
+    async def measure(self):
+        """Per datatype, a matrix of 8 row blocks of the longest rows, no stalls: cycles
+        per group (between the first and the last result, over the groups in between)
+        and the PE utilization (steps that carry planes the datatype needs / cycles);
+        then a layer quantized by the mixture quantizer."""
+        config = self.config
+        blocks = 8
+        per_variant, utilization = {}, {}
+        for selector, datatype in enumerate(config.table):
+            await self.run([self.random_job(blocks * config.pes, config.max_cols, selector)])
+            cycles = self.monitors["result"].cycles[-blocks:]
+            span = cycles[-1] - cycles[0]
+            groups = (blocks - 1) * config.max_groups
+            per_variant[datatype.name] = span / groups
+            busy = config.chunks_per_group * config.cycles_per_chunk(datatype)
+            utilization[datatype.name] = busy * groups / span
+        per_family = {}
+        for selector, datatype in enumerate(config.table):
+            family = per_family.setdefault(datatype.family, [])
+            family.append(per_variant[datatype.name])
+        # a float family's cost is that of its slowest variant (rows of a block share it)
+        report = {"cycles_per_group": {family: max(values)
+                                       for family, values in per_family.items()},
+                  "cycles_per_group_variant": per_variant,
+                  "group_size": config.group_size, "lanes": config.lanes, "pes": config.pes,
+                  "bits_per_cycle": config.bits_per_cycle,
+                  "utilization_per_variant": utilization}
+        # the mixture: rows of a block step together at their widest datatype's pace
+        stimulus, results = self.layer_job(blocks * config.pes, config.max_cols)
+        await self.run([(stimulus, results)])
+        cycles = self.monitors["result"].cycles[-blocks:]
+        span = cycles[-1] - cycles[0]
+        selectors = self.last_selectors[config.pes:]          # the blocks after the first
+        steps = sum(chunk_cycles(config, selectors[block:block + config.pes]).sum()
+                    for block in range(0, len(selectors), config.pes)) * config.chunks_per_group
+        needed = sum(int(config.cycles_per_chunk(config.table[number]))
+                     for number in selectors.reshape(-1)) * config.chunks_per_group
+        report.update({
+            "utilization": min(utilization.values()),
+            "mixture_datatypes": list(mixture_families(config)),
+            "mixture_cycles_per_group": span / ((blocks - 1) * config.max_groups),
+            "mixture_step_cycles": int(steps), "mixture_cycles": int(span),
+            # PE steps the rows' own datatypes needed / steps they took in lockstep
+            "mixture_lockstep_utilization": needed / (config.pes * steps),
+        })
+        return report
 
 
 @cocotb.test()
 async def quantized_layer(dut):
     """Weights from golden.bitmod's quantizer (Gaussian with outlier columns): the
     datatypes a real layer picks, mixed inside each job."""
-    bench = _bench(dut)
+    bench = BitSerialBench.from_environment(dut)
     await bench.reset()
     config = bench.config
     await bench.run([bench.layer_job(2 * config.pes, config.max_cols),
                      bench.layer_job(config.pes + 1, config.max_cols - config.lanes + 1)])
-
-
-@cocotb.test()
-async def random_stalls(dut):
-    """Random back-pressure on every port, from light to 90%."""
-    bench = _bench(dut)
-    await bench.reset()
-    for stall in (0.1, 0.5, 0.9):
-        await bench.run([bench.random_job() for _ in range(3)], stall=stall)
-
-
-@cocotb.test()
-async def reset_mid_job(dut):
-    """A reset with a vector and half a matrix sent loses that job and nothing after."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    doomed, _ = bench.random_job(2 * config.pes, config.max_cols)
-    await bench.reset_during(doomed, len(doomed["weights"]) // 2 + 5)
-    await bench.run([bench.random_job() for _ in range(3)], stall=0.3)
-
-
-@cocotb.test()
-async def cycles_per_datatype(dut):
-    """With no stalls, row blocks of one datatype leave exactly one group's cycles
-    apart per group: chunks x ceil(planes / bits_per_cycle), at least scale_cycles."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    for selector, datatype in enumerate(config.table):
-        blocks = 4
-        await bench.run([bench.random_job(blocks * config.pes, config.max_cols, selector)])
-        cycles = bench.monitors["result"].cycles[-blocks:]
-        expected = config.max_groups * config.group_cycles(datatype)
-        gaps = set(np.diff(cycles).tolist())
-        assert gaps == {expected}, (
-            f"{bench.describe()}: {datatype.name} row blocks {sorted(gaps)} cycles apart, "
-            f"expected {expected}")
-
-
-@cocotb.test(skip=BENCH_JSON_VARIABLE not in os.environ)
-async def measure(dut):
-    """`accelgen bench`: per datatype, a matrix of 8 row blocks of the longest rows,
-    no stalls: cycles per group (between the first and the last result, over the
-    groups in between) and the PE utilization (steps that carry planes the datatype
-    needs / cycles); then a layer quantized by the mixture quantizer."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    blocks = 8
-    per_variant, utilization = {}, {}
-    for selector, datatype in enumerate(config.table):
-        await bench.run([bench.random_job(blocks * config.pes, config.max_cols, selector)])
-        cycles = bench.monitors["result"].cycles[-blocks:]
-        span = cycles[-1] - cycles[0]
-        groups = (blocks - 1) * config.max_groups
-        per_variant[datatype.name] = span / groups
-        busy = config.chunks_per_group * config.cycles_per_chunk(datatype)
-        utilization[datatype.name] = busy * groups / span
-    per_family = {}
-    for selector, datatype in enumerate(config.table):
-        family = per_family.setdefault(datatype.family, [])
-        family.append(per_variant[datatype.name])
-    # a float family's cost is that of its slowest variant (rows of a block share it)
-    report = {"cycles_per_group": {family: max(values) for family, values in per_family.items()},
-              "cycles_per_group_variant": per_variant,
-              "group_size": config.group_size, "lanes": config.lanes, "pes": config.pes,
-              "bits_per_cycle": config.bits_per_cycle,
-              "utilization_per_variant": utilization}
-    # the mixture: rows of a block step together at their widest datatype's pace
-    stimulus, results = bench.layer_job(blocks * config.pes, config.max_cols)
-    await bench.run([(stimulus, results)])
-    cycles = bench.monitors["result"].cycles[-blocks:]
-    span = cycles[-1] - cycles[0]
-    selectors = bench.last_selectors[config.pes:]          # the blocks after the first
-    steps = sum(chunk_cycles(config, selectors[block:block + config.pes]).sum()
-                for block in range(0, len(selectors), config.pes)) * config.chunks_per_group
-    needed = sum(int(config.cycles_per_chunk(config.table[number]))
-                 for number in selectors.reshape(-1)) * config.chunks_per_group
-    report.update({
-        "utilization": min(utilization.values()),
-        "mixture_datatypes": list(mixture_families(config)),
-        "mixture_cycles_per_group": span / ((blocks - 1) * config.max_groups),
-        "mixture_step_cycles": int(steps), "mixture_cycles": int(span),
-        # PE steps the rows' own datatypes needed / steps they took in lockstep
-        "mixture_lockstep_utilization": needed / (config.pes * steps),
-    })
-    with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
-        json.dump(report, file)
-
-
-@cocotb.test()
-async def latency(dut):
-    """On an idle unit with the vector loaded, the result of a one-chunk row of the
-    fastest datatype leaves exactly `config.latency` cycles after its weight beat."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    fastest = min(range(len(config.table)),
-                  key=lambda selector: config.cycles_per_chunk(config.table[selector]))
-    stimulus, expected = bench.random_job(config.pes, config.lanes, fastest)
-    bench.drivers["activations"].send(stimulus["activations"])
-    for _ in range(20):
-        await FallingEdge(dut.clk)
-    await bench.run([({"weights": stimulus["weights"]}, expected)])
-    sent = bench.drivers["weights"].sent_cycles[-1]
-    measured = bench.monitors["result"].cycles[-1] - sent
-    planes = config.cycles_per_chunk(config.table[fastest]) - 1
-    assert measured == config.latency + planes, (
-        f"{bench.describe()}: latency {measured} cycles, config.latency + extra steps "
-        f"says {config.latency + planes}")

@@ -8,7 +8,7 @@ from accelgen.hw.bitserial_layouts import (activation_layout, input_layouts, out
                                            result_layout, weight_layout)
 from accelgen.payload import frames, pack, unpack
 
-__all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frames"]
+__all__ = ["input_layouts", "output_layouts", "reference_beats"]
 
 
 def reference_beats(config, stimulus: dict) -> dict:
@@ -52,12 +52,6 @@ def reference_beats(config, stimulus: dict) -> dict:
     if not results["y"]:
         return {"result": []}
     return {"result": pack(result_layout(config), results)}
-
-
-def selftest_frames(config, jobs: int = 3) -> dict:
-    """Beats per frame and frames of each input stream in the board self-test: vectors
-    of the most chunks, matrices of two row blocks."""
-    return {"weights": (2 * config.max_chunks, jobs), "activations": (config.max_chunks, jobs)}
 
 
 def matrix_words(config, selectors: np.ndarray, scales: np.ndarray, codes: np.ndarray,

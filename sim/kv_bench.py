@@ -1,20 +1,18 @@
 """cocotb bench of the KV-cache buffer against golden.kv_cache."""
 
-import json
-import os
-
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
 from accelgen.hw.kv_layouts import (Op, append_layout, command_layout, query_layout,
                                     status_layout)
-from accelgen.kv_config import QUERY_BITS, WEIGHT_BITS
+from accelgen.kv_config import QUERY_BITS, WEIGHT_BITS, KVBufferConfig
 from accelgen.numbers import value_range
 from accelgen.payload import pack, unpack
 
-from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
-from .kv_reference import BeatModel, input_layouts, output_layouts
+from . import kv_reference
+from .bench import Bench
+from .kv_reference import BeatModel
 
 
 class KVBufferBench(Bench):
@@ -22,8 +20,11 @@ class KVBufferBench(Bench):
     BeatModel that carries the cache's state from job to job (a reset starts a new
     one)."""
 
+    config_class = KVBufferConfig
+    reference = kv_reference
+    stall_jobs = 15
+
     def __init__(self, dut, config, seed, stall=0.0):
-        self.inputs, self.outputs = input_layouts(config), output_layouts(config)
         super().__init__(dut, config, seed, stall)
         self.model = BeatModel(config)
 
@@ -110,7 +111,7 @@ class KVBufferBench(Bench):
         return self.clear(head, every=self.rng.random() < 0.2)
 
     # --- status -------------------------------------------------------------------------
-    def check_status(self):
+    def check_state(self):
         status = unpack(status_layout(self.config), [self.dut.status.value.to_unsigned()])
         for head, state in enumerate(self.model.cache.heads):
             got = (int(status["length"][0][head]), int(status["appended"][0][head]),
@@ -119,9 +120,106 @@ class KVBufferBench(Bench):
             assert got == expected, (f"{self.describe()}: head {head} status (length, "
                                      f"appended, overflow) {got}, expected {expected}")
 
+    # --- hooks of the shared tests ------------------------------------------------------
+    def random_jobs(self):
+        """Appends, scores, weighted values and clears on random heads."""
+        return [self.random_job() for _ in range(60)]
 
-def _bench(dut, stall=0.0):
-    return KVBufferBench(dut, config_from_env(), seed_from_env(), stall)
+    def extreme_jobs(self):
+        """Inputs at both ends of int16/int8 (the most negative one included), all-zero
+        vectors (scale 0), one outlier, q at -128/127, p at 0 and 255: the widest sums."""
+        config = self.config
+        low, high = config.input_range
+        dim = config.head_dim
+        jobs = []
+        for _ in range(config.max_tokens):
+            value = int(self.rng.choice([low, high]))
+            jobs.append(self.append(0, np.full(dim, value), np.full(dim, low + high - value)))
+        spike = np.zeros(dim, dtype=np.int64)
+        spike[dim // 2] = low
+        jobs += [self.append(0, np.zeros(dim), spike), self.append(0, spike, np.zeros(dim))]
+        for q in (-128, 127):
+            jobs.append(self.score(0, np.full(dim, q)))
+        held = self.model.cache.heads[0].length
+        jobs += [self.value(0, np.full(held, 255)), self.value(0, np.zeros(held, dtype=int))]
+        return jobs
+
+    def doomed_job(self):
+        """An append with half its token sent."""
+        stimulus, _ = self.append(0)
+        return stimulus, self.config.chunks // 2 + 5
+
+    async def check_full_rate(self):
+        """A full head's scores leave exactly `chunks` cycles apart, and a weighted-value
+        job's passes `max_tokens` cycles apart: `lanes` MACs every cycle."""
+        config = self.config
+        await self.run([self.append(0) for _ in range(config.max_tokens)])
+        await self.run([self.score(0)])
+        cycles = self.monitors["result"].cycles[-config.max_tokens:]
+        gaps = set(np.diff(cycles).tolist())
+        assert gaps <= {config.chunks}, (
+            f"{self.describe()}: scores {sorted(gaps)} cycles apart, expected {config.chunks}")
+        if config.max_tokens >= config.lanes:
+            await self.run([self.value(0)])
+            cycles = self.monitors["result"].cycles[-config.head_dim:]
+            starts = cycles[::config.lanes]
+            gaps = set(np.diff(starts).tolist())
+            assert gaps <= {config.max_tokens}, (
+                f"{self.describe()}: value passes {sorted(gaps)} cycles apart, expected "
+                f"{config.max_tokens}")
+
+    async def latency_probe(self):
+        """An append's answer `append_cycles` after its command; a one-token score's
+        `latency + chunks - 1` cycles after its command (q loaded)."""
+        config = self.config
+        stimulus, expected = self.append(0)
+        self.drivers["append"].send(stimulus["append"])
+        for _ in range(10):
+            await FallingEdge(self.dut.clk)
+        await self.run([({"command": stimulus["command"]}, expected)])
+        append = self.monitors["result"].cycles[-1] - self.drivers["command"].sent_cycles[-1]
+        stimulus, expected = self.score(0)
+        self.drivers["query"].send(stimulus["query"])
+        for _ in range(config.chunks + 10):
+            await FallingEdge(self.dut.clk)
+        await self.run([({"command": stimulus["command"]}, expected)])
+        score = self.monitors["result"].cycles[-1] - self.drivers["command"].sent_cycles[-1]
+        return {"append": (append, config.append_cycles),
+                "score": (score, config.latency + config.chunks - 1)}
+
+    async def measure(self):
+        """One head filled to capacity (back-to-back appends: cycles per token), then a
+        score and a weighted-value read of it with no stalls: MACs per cycle over
+        `lanes`, from the command to the last answer; bytes read per cycle."""
+        config = self.config
+        tokens = config.max_tokens
+        await self.run([self.append(0) for _ in range(tokens)])
+        acks = self.monitors["result"].cycles[-tokens:]
+        append_cycles = (acks[-1] - acks[0]) / (tokens - 1)
+        report = {"tokens": tokens, "head_dim": config.head_dim, "lanes": config.lanes,
+                  "kv_bits": config.kv_bits, "append_latency": config.append_cycles,
+                  "append_cycles_per_token": append_cycles}
+        stimulus, expected = self.score(0)
+        self.drivers["query"].send(stimulus["query"])
+        for _ in range(config.chunks + 10):
+            await FallingEdge(self.dut.clk)
+        await self.run([({"command": stimulus["command"]}, expected)])
+        start = self.drivers["command"].sent_cycles[-1]
+        score_cycles = self.monitors["result"].cycles[-1] - start
+        macs = tokens * config.head_dim
+        await self.run([self.value(0)])
+        start = self.drivers["command"].sent_cycles[-tokens]
+        value_cycles = self.monitors["result"].cycles[-1] - start
+        # per token: its code words and its scale
+        read_bytes = tokens * (config.chunks * config.word_bits + config.scale_bits) / 8
+        report.update({
+            "score_cycles": score_cycles, "value_cycles": value_cycles,
+            "score_utilization": macs / (config.lanes * score_cycles),
+            "value_utilization": macs / (config.lanes * value_cycles),
+            "read_bytes_per_cycle": read_bytes / score_cycles,
+        })
+        report["utilization"] = min(report["score_utilization"], report["value_utilization"])
+        return report
 
 
 def fill_jobs(bench, head: int, tokens: int, read_every: int):
@@ -140,61 +238,23 @@ async def fill_beyond_capacity(dut):
     """Each head filled to capacity and beyond under the config's policy: the answers
     (positions and contents after wrap-around, refusals) and the status match the
     reference cache."""
-    bench = _bench(dut)
+    bench = KVBufferBench.from_environment(dut)
     await bench.reset()
     config = bench.config
     for head in range(min(config.heads, 2)):
         tokens = config.max_tokens + config.max_tokens // 2 + 3
         await bench.run(fill_jobs(bench, head, tokens, max(1, config.max_tokens // 3)))
-        bench.check_status()
+        bench.check_state()
 
 
 @cocotb.test()
-async def interleaved_heads(dut):
-    """Appends, scores, weighted values and clears on random heads, back to back."""
-    bench = _bench(dut)
-    await bench.reset()
-    await bench.run([bench.random_job() for _ in range(60)])
-    bench.check_status()
-
-
-@cocotb.test()
-async def extreme_values(dut):
-    """Inputs at both ends of int16/int8 (the most negative one included), all-zero
-    vectors (scale 0), one outlier, q at -128/127, p at 0 and 255: the widest sums."""
-    bench = _bench(dut)
+async def result_released_mid_append(dut):
+    """A full head scored and appended to with `result` stalled until some cycle of the
+    append, so that its writes meet reads which the stall holds in the pipeline (the
+    code memory has one port)."""
+    bench = KVBufferBench.from_environment(dut)
     await bench.reset()
     config = bench.config
-    low, high = config.input_range
-    dim = config.head_dim
-    jobs = []
-    for _ in range(config.max_tokens):
-        value = int(bench.rng.choice([low, high]))
-        jobs.append(bench.append(0, np.full(dim, value), np.full(dim, low + high - value)))
-    spike = np.zeros(dim, dtype=np.int64)
-    spike[dim // 2] = low
-    jobs += [bench.append(0, np.zeros(dim), spike), bench.append(0, spike, np.zeros(dim))]
-    for q in (-128, 127):
-        jobs.append(bench.score(0, np.full(dim, q)))
-    held = bench.model.cache.heads[0].length
-    jobs += [bench.value(0, np.full(held, 255)), bench.value(0, np.zeros(held, dtype=int))]
-    await bench.run(jobs)
-    bench.check_status()
-
-
-@cocotb.test()
-async def random_stalls(dut):
-    """Random back-pressure on every port, from light to 90%; then a full head scored
-    and appended to with `result` stalled until some cycle of the append, so that its
-    writes meet reads which the stall holds in the pipeline (the code memory has one
-    port)."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    for stall in (0.1, 0.5, 0.9):
-        await bench.run([bench.random_job() for _ in range(15)], stall=stall)
-    bench.check_status()
-    bench.set_stall(0.0)
     await bench.run([bench.append(0) for _ in range(config.max_tokens)])
     result, commands = bench.monitors["result"], bench.drivers["command"]
     read_cycles = config.max_tokens * config.chunks + config.latency
@@ -215,14 +275,14 @@ async def random_stalls(dut):
             result.stall = 0.0
         cocotb.start_soon(release())
         await bench.run([bench.score(0), bench.append(0)])
-    bench.check_status()
+    bench.check_state()
 
 
 @cocotb.test()
 async def reset_mid_read(dut):
     """A reset while a score and a value read run empties the cache and loses those
     answers; nothing after it is lost."""
-    bench = _bench(dut)
+    bench = KVBufferBench.from_environment(dut)
     await bench.reset()
     config = bench.config
     await bench.run([bench.append(0) for _ in range(config.max_tokens)])
@@ -233,95 +293,5 @@ async def reset_mid_read(dut):
         for _ in range(config.max_tokens * config.chunks // 2 + 4):
             await FallingEdge(dut.clk)
         await bench.reset()
-        bench.check_status()
+        bench.check_state()
         await bench.run(fill_jobs(bench, 0, 3, 2), stall=0.3)
-
-
-@cocotb.test()
-async def full_rate_reads(dut):
-    """With no stalls, a full head's scores leave exactly `chunks` cycles apart, and a
-    weighted-value job's passes `max_tokens` cycles apart: `lanes` MACs every cycle."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    await bench.run([bench.append(0) for _ in range(config.max_tokens)])
-    await bench.run([bench.score(0)])
-    cycles = bench.monitors["result"].cycles[-config.max_tokens:]
-    gaps = set(np.diff(cycles).tolist())
-    assert gaps <= {config.chunks}, (
-        f"{bench.describe()}: scores {sorted(gaps)} cycles apart, expected {config.chunks}")
-    if config.max_tokens >= config.lanes:
-        await bench.run([bench.value(0)])
-        cycles = bench.monitors["result"].cycles[-config.head_dim:]
-        starts = cycles[::config.lanes]
-        gaps = set(np.diff(starts).tolist())
-        assert gaps <= {config.max_tokens}, (
-            f"{bench.describe()}: value passes {sorted(gaps)} cycles apart, expected "
-            f"{config.max_tokens}")
-
-
-@cocotb.test()
-async def latency(dut):
-    """On an idle unit: an append's answer comes `append_cycles` after its command, a
-    one-token score's `latency + chunks - 1` cycles after its command (q loaded)."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    stimulus, expected = bench.append(0)
-    bench.drivers["append"].send(stimulus["append"])
-    for _ in range(10):
-        await FallingEdge(dut.clk)
-    await bench.run([({"command": stimulus["command"]}, expected)])
-    measured = bench.monitors["result"].cycles[-1] - bench.drivers["command"].sent_cycles[-1]
-    assert measured == config.append_cycles, (
-        f"{bench.describe()}: append took {measured} cycles, config.append_cycles says "
-        f"{config.append_cycles}")
-    stimulus, expected = bench.score(0)
-    bench.drivers["query"].send(stimulus["query"])
-    for _ in range(config.chunks + 10):
-        await FallingEdge(dut.clk)
-    await bench.run([({"command": stimulus["command"]}, expected)])
-    measured = bench.monitors["result"].cycles[-1] - bench.drivers["command"].sent_cycles[-1]
-    assert measured == config.latency + config.chunks - 1, (
-        f"{bench.describe()}: score latency {measured} cycles, config says "
-        f"{config.latency + config.chunks - 1}")
-
-
-@cocotb.test(skip=BENCH_JSON_VARIABLE not in os.environ)
-async def measure(dut):
-    """`accelgen bench`: one head filled to capacity (back-to-back appends: cycles per
-    token), then a score and a weighted-value read of it with no stalls: MACs per
-    cycle over `lanes`, from the command to the last answer; bytes read per cycle."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    tokens = config.max_tokens
-    await bench.run([bench.append(0) for _ in range(tokens)])
-    acks = bench.monitors["result"].cycles[-tokens:]
-    append_cycles = (acks[-1] - acks[0]) / (tokens - 1)
-    report = {"tokens": tokens, "head_dim": config.head_dim, "lanes": config.lanes,
-              "kv_bits": config.kv_bits, "append_latency": config.append_cycles,
-              "append_cycles_per_token": append_cycles}
-    stimulus, expected = bench.score(0)
-    bench.drivers["query"].send(stimulus["query"])
-    for _ in range(config.chunks + 10):
-        await FallingEdge(dut.clk)
-    await bench.run([({"command": stimulus["command"]}, expected)])
-    start = bench.drivers["command"].sent_cycles[-1]
-    score_cycles = bench.monitors["result"].cycles[-1] - start
-    macs = tokens * config.head_dim
-    await bench.run([bench.value(0)])
-    start = bench.drivers["command"].sent_cycles[-tokens]
-    value_cycles = bench.monitors["result"].cycles[-1] - start
-    # per token: its code words and its scale
-    read_bytes = tokens * (config.chunks * config.word_bits + config.scale_bits) / 8
-    report.update({
-        "score_cycles": score_cycles, "value_cycles": value_cycles,
-        "score_utilization": macs / (config.lanes * score_cycles),
-        "value_utilization": macs / (config.lanes * value_cycles),
-        "read_bytes_per_cycle": read_bytes / score_cycles,
-    })
-    report["utilization"] = min(report["score_utilization"], report["value_utilization"])
-    with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
-        json.dump(report, file)
-

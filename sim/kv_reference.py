@@ -9,7 +9,7 @@ from accelgen.hw.kv_layouts import (Op, append_layout, command_layout, input_lay
                                     output_layouts, query_layout, result_layout)
 from accelgen.payload import frames, pack, unpack
 
-__all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frames"]
+__all__ = ["input_layouts", "output_layouts", "reference_beats"]
 
 
 class BeatModel:
@@ -144,10 +144,3 @@ def _emit(out, op, flag, position, value, last):
 def reference_beats(config, stimulus: dict) -> dict:
     """The result words the unit returns for the given input words, from reset."""
     return {"result": BeatModel(config).feed(stimulus)}
-
-
-def selftest_frames(config, jobs: int = 8) -> dict:
-    """Beats per frame and frames of each input stream in the board self-test: random
-    commands in frames of four (a value job is one frame), whole tokens and queries."""
-    return {"command": (4, 4 * jobs), "append": (config.chunks, 2 * jobs),
-            "query": (config.chunks, jobs)}

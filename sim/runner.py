@@ -8,13 +8,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from accelgen.config import DesignConfig, unit_to_dict
+from accelgen.config import DesignConfig
 from accelgen.errors import AccelgenError
 from accelgen.generation import default_build_dir, generate_unit, module_name
-from accelgen.registry import UNIT_KINDS
+from accelgen.registry import UNIT_KINDS, kind_module
 from accelgen.tools import check_simulator, verilator_environment
 
-from .bench import BENCH_JSON_VARIABLE, CONFIG_VARIABLE, SEED_VARIABLE
+from .bench import BENCH_JSON_VARIABLE, CONFIG_VARIABLE, KIND_MODULE_VARIABLE, SEED_VARIABLE
 from .lint import VERILATOR_WAIVERS
 
 # Yosys's Verilog marks every `always @*` block sensitive to this register, whose
@@ -36,23 +36,71 @@ def icarus_source(source: Path, work: Path) -> Path:
     return copy
 
 
+SHARED_TESTS = "accelgen.sim.shared_tests"
+
+
 @dataclass(frozen=True)
 class SimResult:
     unit: str
     simulator: str
-    tests: int
-    failures: int
+    ran: tuple[str, ...]        # the tests that ran, in order
+    failed: tuple[str, ...]
+    skipped: tuple[str, ...]
     results_xml: Path
     log: Path
+
+    @property
+    def tests(self) -> int:
+        return len(self.ran)
+
+    @property
+    def failures(self) -> int:
+        return len(self.failed)
 
     @property
     def passed(self) -> bool:
         return self.tests > 0 and self.failures == 0
 
 
+def bench_modules(kind) -> list[str]:
+    """The cocotb test modules of a kind: its own bench's, then the shared tests."""
+    return [kind.bench().__module__, SHARED_TESTS]
+
+
+def declared_tests(kind) -> list[str]:
+    """Names of every cocotb test a kind's bench declares (the shared ones included)."""
+    import importlib
+
+    from cocotb.regression import Test, TestGenerator
+    names = []
+    for module in bench_modules(kind):
+        for item in vars(importlib.import_module(module)).values():
+            if isinstance(item, Test):
+                names.append(item.name)
+            elif isinstance(item, TestGenerator):
+                names += [test.name for test in item.generate_tests()]
+    return names
+
+
+def _results(xml: Path) -> tuple[tuple, tuple, tuple]:
+    """(ran, failed, skipped) test names from cocotb's JUnit file."""
+    from xml.etree import ElementTree
+    ran, failed, skipped = [], [], []
+    if xml.is_file():
+        for case in ElementTree.parse(xml).getroot().iter("testcase"):
+            name = case.get("name")
+            if case.find("skipped") is not None:
+                skipped.append(name)
+                continue
+            ran.append(name)
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed.append(name)
+    return tuple(ran), tuple(failed), tuple(skipped)
+
+
 def config_key(config) -> str:
     """A short hash naming the build folder of one unit config."""
-    text = json.dumps(unit_to_dict(config), sort_keys=True)
+    text = json.dumps(config.to_dict(), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -73,7 +121,6 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
              build_dir: str | Path | None = None, testcase: str | None = None,
              bench_json: Path | None = None) -> SimResult:
     """Build and run the bench of ``unit``; returns how many tests ran and failed."""
-    from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
     check_simulator(simulator)
@@ -91,7 +138,8 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
         _top_module(source, top)
         work = work.with_name(work.name + "-given")
 
-    env = {CONFIG_VARIABLE: json.dumps(unit_to_dict(config)), SEED_VARIABLE: str(seed)}
+    env = {CONFIG_VARIABLE: json.dumps(config.to_dict()), SEED_VARIABLE: str(seed),
+           KIND_MODULE_VARIABLE: kind_module(kind)}
     if bench_json is not None:
         env[BENCH_JSON_VARIABLE] = str(Path(bench_json).resolve())
     if simulator == "verilator":
@@ -116,14 +164,12 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
                                 f"see {work / 'build.log'}") from None
         raise RuntimeError(f"generated Verilog of {unit} does not build with {simulator}; "
                            f"see {work / 'build.log'}") from None
-    module = kind.bench.split(":")[0]
     xml = work / "results.xml"
     xml.unlink(missing_ok=True)
     try:
-        runner.test(test_module=module, hdl_toplevel=top, build_dir=work, test_dir=work,
-                    seed=seed, extra_env=env, waves=waves, testcase=testcase,
+        runner.test(test_module=bench_modules(kind), hdl_toplevel=top, build_dir=work,
+                    test_dir=work, seed=seed, extra_env=env, waves=waves, testcase=testcase,
                     results_xml=str(xml), log_file=log)
     except SystemExit:
         pass    # cocotb exits on failures under pytest; the results file tells us more
-    tests, failures = get_results(xml) if xml.is_file() else (0, 0)
-    return SimResult(unit, simulator, tests, failures, xml, log)
+    return SimResult(unit, simulator, *_results(xml), xml, log)

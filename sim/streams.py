@@ -1,8 +1,9 @@
 """cocotb drivers and monitors for ``amaranth.lib.stream`` ports (valid/ready/payload).
 
 Both act on the falling clock edge and look at the handshake after ``ReadOnly()``, so a
-transfer is recorded exactly when the design sees it on the next rising edge. Random
-stalls come from a seeded generator, so a failing run repeats with its seed.
+transfer is recorded exactly when the design sees it on the next rising edge. A stall is
+a probability (random pauses from a seeded generator, so a failing run repeats with its
+seed) or a pause pattern: a tuple of 0/1 repeated cycle by cycle, 1 meaning pause.
 """
 
 from collections import deque
@@ -25,15 +26,38 @@ class Clocked:
             self.cycle += 1
 
 
-class StreamDriver:
-    """Sends payload integers on ``<name>__valid/__payload``, holding valid for a random
-    fraction ``stall`` of cycles low between beats (never dropping it mid-beat)."""
+class Pauses:
+    """Decides, cycle by cycle, whether a port pauses."""
 
-    def __init__(self, dut, name: str, timer: Clocked, rng, stall: float = 0.0):
+    def __init__(self, rng, stall):
+        self.rng = rng
+        self.stall = stall
+
+    @property
+    def stall(self):
+        return self._stall
+
+    @stall.setter
+    def stall(self, stall):
+        self._stall, self._step = stall, 0
+
+    def pause(self) -> bool:
+        if isinstance(self._stall, tuple):
+            step, self._step = self._step, self._step + 1
+            return bool(self._stall[step % len(self._stall)])
+        return not self.rng.random() >= self._stall
+
+
+class StreamDriver(Pauses):
+    """Sends payload integers on ``<name>__valid/__payload``, holding valid low between
+    beats on the cycles ``stall`` pauses (never dropping it mid-beat)."""
+
+    def __init__(self, dut, name: str, timer: Clocked, rng, stall=0.0):
+        super().__init__(rng, stall)
         self.valid = getattr(dut, f"{name}__valid")
         self.ready = getattr(dut, f"{name}__ready")
         self.payload = getattr(dut, f"{name}__payload")
-        self.timer, self.rng, self.stall = timer, rng, stall
+        self.timer = timer
         self.queue = deque()
         self.sent_cycles = []
         self.valid.value = 0
@@ -55,7 +79,7 @@ class StreamDriver:
         offering = False
         while True:
             await FallingEdge(self.timer.clock)
-            if not offering and self.queue and self.rng.random() >= self.stall:
+            if not offering and self.queue and not self.pause():
                 self.payload.value = self.queue[0]
                 self.valid.value = 1
                 offering = True
@@ -71,15 +95,16 @@ class StreamDriver:
                 offering = False
 
 
-class StreamMonitor:
-    """Takes beats from ``<name>__valid/__payload``, holding ready low for a random
-    fraction ``stall`` of cycles."""
+class StreamMonitor(Pauses):
+    """Takes beats from ``<name>__valid/__payload``, holding ready low on the cycles
+    ``stall`` pauses."""
 
-    def __init__(self, dut, name: str, timer: Clocked, rng, stall: float = 0.0):
+    def __init__(self, dut, name: str, timer: Clocked, rng, stall=0.0):
+        super().__init__(rng, stall)
         self.valid = getattr(dut, f"{name}__valid")
         self.ready = getattr(dut, f"{name}__ready")
         self.payload = getattr(dut, f"{name}__payload")
-        self.timer, self.rng, self.stall = timer, rng, stall
+        self.timer = timer
         self.words = []
         self.cycles = []
         self.ready.value = 0
@@ -92,7 +117,7 @@ class StreamMonitor:
     async def _run(self):
         while True:
             await FallingEdge(self.timer.clock)
-            ready = self.rng.random() >= self.stall
+            ready = not self.pause()
             self.ready.value = int(ready)
             await ReadOnly()
             if ready and self.valid.value == 1:

@@ -1,21 +1,20 @@
 """cocotb bench of the systolic array, both dataflows, against golden.systolic."""
 
-import json
-import os
-
 import cocotb
 import numpy as np
 
 from accelgen.payload import pack
+from accelgen.systolic_config import SystolicConfig
 
-from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
-from .systolic_reference import input_layouts, output_layouts, reference_beats
+from . import systolic_reference
+from .bench import Bench
+from .systolic_reference import reference_beats
 
 
 class SystolicBench(Bench):
-    def __init__(self, dut, config, seed, stall=0.0):
-        self.inputs, self.outputs = input_layouts(config), output_layouts(config)
-        super().__init__(dut, config, seed, stall)
+    config_class = SystolicConfig
+    reference = systolic_reference
+    stall_jobs = 6
 
     def random_operands(self, shape, which: str, extreme: str | None = None):
         low, high = getattr(self.config, f"{which}_range")
@@ -69,114 +68,69 @@ class SystolicBench(Bench):
         stimulus, _ = job
         return len(stimulus[self.data_port]) * self.config.rows * self.config.cols
 
+    # --- hooks of the shared tests ------------------------------------------------------
+    def random_jobs(self):
+        """K = 1 first, then random sizes."""
+        return [self.job(1)] + [self.random_job() for _ in range(15)]
 
-def _bench(dut, stall=0.0):
-    return SystolicBench(dut, config_from_env(), seed_from_env(), stall)
+    def extreme_jobs(self):
+        depth, vectors = self.config.reduction_depth, 4
+        return [self.job(depth, vectors, extreme="min"), self.job(depth, vectors, extreme="max"),
+                self.job(depth, vectors, extreme="min")]
 
+    def doomed_job(self):
+        stimulus, _ = self.steady_job(2 * self.config.job_spacing + 3)
+        return stimulus, self.config.rows + 3
 
-@cocotb.test()
-async def random_jobs(dut):
-    """Random sizes and data, K = 1 included, no stalls, jobs back to back."""
-    bench = _bench(dut)
-    await bench.reset()
-    await bench.run([bench.job(1)] + [bench.random_job() for _ in range(15)])
+    async def check_full_rate(self):
+        """Long jobs enter without a single idle input cycle."""
+        depth = 2 * self.config.job_spacing + 2
+        jobs = [self.steady_job(depth) for _ in range(4)]
+        port = self.data_port
+        await self.run(jobs)
+        cycles = self.drivers[port].sent_cycles
+        total = sum(len(stimulus[port]) for stimulus, _ in jobs)
+        assert cycles[-1] - cycles[-total] == total - 1, (
+            f"{self.describe()}: {total} input beats took {cycles[-1] - cycles[-total] + 1} "
+            "cycles; back-to-back jobs must not stall the input")
+
+    async def latency_probe(self):
+        """From the input that completes the job (the last operand beat; the activation
+        vector) to the first result beat."""
+        await self.run([self.steady_job(3)])
+        sent = self.drivers[self.data_port].sent_cycles
+        start = sent[-1] if self.config.output_stationary else sent[0]
+        return {"result": (self.monitors["result"].cycles[0] - start, self.config.latency)}
+
+    async def measure(self):
+        """Cycles and MAC utilization of back-to-back long jobs, measured from the first
+        input transfer to the last result transfer."""
+        depth, count = 256, 8
+        jobs = [self.steady_job(depth) for _ in range(count)]
+        await self.run(jobs)
+        port = self.data_port
+        first_in = self.drivers[port].sent_cycles[0]
+        last_in = self.drivers[port].sent_cycles[-1]
+        last_out = self.monitors["result"].cycles[-1]
+        macs = sum(self.macs(job) for job in jobs)
+        peak = self.config.rows * self.config.cols
+        steady = last_in - first_in + 1
+        total = last_out - first_in + 1
+        return {
+            # beats per job on the data port (K is capped by max_depth)
+            "jobs": count, "depth": len(jobs[0][0][port]), "cycles": total,
+            "steady_cycles": steady, "macs": macs, "peak_macs_per_cycle": peak,
+            "utilization": macs / (peak * steady),
+            "utilization_with_drain": macs / (peak * total),
+            "drain_cycles": last_out - last_in,   # last input beat to last result beat
+        }
 
 
 @cocotb.test()
 async def shortest_jobs(dut):
     """The shortest jobs back to back: K = 1 (output-stationary), or a one-row tile and
     one vector (weight-stationary, where each job swaps the weight bank)."""
-    bench = _bench(dut)
+    bench = SystolicBench.from_environment(dut)
     await bench.reset()
     await bench.run([bench.job(1, vectors=1) for _ in range(24)])
     await bench.run([bench.job(1, vectors=1) for _ in range(12)], stall=0.5)
-
-
-@cocotb.test()
-async def random_stalls(dut):
-    """Random back-pressure on every port, from light to 90%."""
-    bench = _bench(dut)
-    await bench.reset()
-    for stall in (0.1, 0.5, 0.9):
-        await bench.run([bench.random_job() for _ in range(6)], stall=stall)
-
-
-@cocotb.test()
-async def extreme_values(dut):
-    """The most negative and largest operands at the longest reduction the config allows."""
-    bench = _bench(dut)
-    await bench.reset()
-    depth, vectors = bench.config.reduction_depth, 4
-    jobs = [bench.job(depth, vectors, extreme="min"), bench.job(depth, vectors, extreme="max"),
-            bench.job(depth, vectors, extreme="min")]
-    await bench.run(jobs, stall=0.2)
-
-
-@cocotb.test()
-async def reset_mid_job(dut):
-    """A reset in the middle of a job loses that job and nothing after it."""
-    bench = _bench(dut)
-    await bench.reset()
-    doomed = bench.steady_job(2 * bench.config.job_spacing + 3)
-    await bench.reset_during(doomed[0], bench.config.rows + 3)
-    await bench.run([bench.random_job() for _ in range(4)], stall=0.3)
-
-
-@cocotb.test()
-async def back_to_back(dut):
-    """With no stalls, long jobs enter without a single idle input cycle."""
-    bench = _bench(dut)
-    await bench.reset()
-    depth = 2 * bench.config.job_spacing + 2
-    jobs = [bench.steady_job(depth) for _ in range(4)]
-    port = bench.data_port
-    await bench.run(jobs)
-    cycles = bench.drivers[port].sent_cycles
-    total = sum(len(stimulus[port]) for stimulus, _ in jobs)
-    assert cycles[-1] - cycles[-total] == total - 1, (
-        f"{bench.describe()}: {total} input beats took {cycles[-1] - cycles[-total] + 1} "
-        "cycles; back-to-back jobs must not stall the input")
-
-
-@cocotb.test(skip=BENCH_JSON_VARIABLE not in os.environ)
-async def measure(dut):
-    """`accelgen bench`: cycles and MAC utilization of back-to-back long jobs, measured
-    from the first input transfer to the last result transfer."""
-    bench = _bench(dut)
-    await bench.reset()
-    depth, count = 256, 8
-    jobs = [bench.steady_job(depth) for _ in range(count)]
-    await bench.run(jobs)
-    port = bench.data_port
-    first_in = bench.drivers[port].sent_cycles[0]
-    last_in = bench.drivers[port].sent_cycles[-1]
-    last_out = bench.monitors["result"].cycles[-1]
-    macs = sum(bench.macs(job) for job in jobs)
-    peak = bench.config.rows * bench.config.cols
-    steady = last_in - first_in + 1
-    total = last_out - first_in + 1
-    report = {
-        # beats per job on the data port (K is capped by max_depth)
-        "jobs": count, "depth": len(jobs[0][0][port]), "cycles": total, "steady_cycles": steady,
-        "macs": macs, "peak_macs_per_cycle": peak,
-        "utilization": macs / (peak * steady),
-        "utilization_with_drain": macs / (peak * total),
-        "drain_cycles": last_out - last_in,   # last input beat to last result beat
-    }
-    with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
-        json.dump(report, file)
-
-
-@cocotb.test()
-async def latency(dut):
-    """On an idle unit, the first result beat leaves exactly `config.latency` cycles after
-    the input that completes it (the last operand beat; the activation vector)."""
-    bench = _bench(dut)
-    await bench.reset()
-    await bench.run([bench.steady_job(3)])
-    config = bench.config
-    sent = bench.drivers[bench.data_port].sent_cycles
-    start = sent[-1] if config.output_stationary else sent[0]
-    measured = bench.monitors["result"].cycles[0] - start
-    assert measured == config.latency, (
-        f"{bench.describe()}: latency {measured} cycles, config.latency says {config.latency}")

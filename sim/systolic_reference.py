@@ -9,7 +9,7 @@ from accelgen.hw.systolic_layouts import (activation_layout, input_layouts, oper
 from accelgen.payload import frames, pack, unpack
 
 
-__all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frames"]
+__all__ = ["input_layouts", "output_layouts", "reference_beats"]
 
 
 def reference_beats(config, stimulus: dict) -> dict:
@@ -30,10 +30,3 @@ def reference_beats(config, stimulus: dict) -> dict:
         y = weight_stationary_vectors(config, weights, vectors["a"][job])
         out += pack(results, {"y": y, "last": np.arange(len(y)) == len(y) - 1})
     return {"result": out}
-
-
-def selftest_frames(config, jobs: int = 4) -> dict:
-    """Beats per frame and frame count of each input stream in the board self-test."""
-    if config.output_stationary:
-        return {"operands": (2 * config.job_spacing + 3, jobs)}
-    return {"weights": (config.rows, jobs), "activations": (config.rows + 3, jobs)}

@@ -1,17 +1,15 @@
 """cocotb bench of the ternary unit (and its MLGRU cell) against golden.ternary."""
 
-import json
-import os
-
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
 from accelgen.golden.ternary import chunks, row_blocks
+from accelgen.ternary_config import TernaryConfig
 
-from .bench import BENCH_JSON_VARIABLE, Bench, config_from_env, seed_from_env
-from .ternary_reference import (input_layouts, load_words, output_layouts, reference_beats,
-                                vector_words)
+from . import ternary_reference
+from .bench import Bench
+from .ternary_reference import load_words, reference_beats, vector_words
 
 
 class TernaryBench(Bench):
@@ -19,8 +17,10 @@ class TernaryBench(Bench):
     the reference run over everything sent since reset, since the MLGRU's hidden state
     carries over from job to job."""
 
+    config_class = TernaryConfig
+    reference = ternary_reference
+
     def __init__(self, dut, config, seed, stall=0.0):
-        self.inputs, self.outputs = input_layouts(config), output_layouts(config)
         super().__init__(dut, config, seed, stall)
         self._forget()
 
@@ -96,87 +96,90 @@ class TernaryBench(Bench):
     def cycles_per_vector(self, rows: int, cols: int) -> int:
         return row_blocks(self.config, rows) * chunks(self.config, cols)
 
+    # --- hooks of the shared tests ------------------------------------------------------
+    def random_jobs(self):
+        """Random shapes (1x1 and the largest included), densities and data; every job
+        reloads the weights; the shortest jobs last."""
+        config = self.config
+        jobs = [self.job(1, 1, 2, start=True), self.job(config.max_rows, config.max_cols, 2)]
+        jobs += [self.random_job() for _ in range(8)]
+        jobs += [self.job(1, 1, 1) for _ in range(4)]
+        return jobs
 
-def _bench(dut, stall=0.0):
-    return TernaryBench(dut, config_from_env(), seed_from_env(), stall)
+    def extreme_jobs(self):
+        """All-zero, all +1 and all -1 weights against the most negative and the largest
+        activations, with the largest and zero scales (saturation both ways)."""
+        config = self.config
+        top = (1 << 16) - 1
+        jobs = []
+        for pattern in ("zero", "plus", "minus"):
+            for extreme in ("min", "max"):
+                jobs.append(self.job(config.max_rows, config.max_cols, 1, pattern, extreme,
+                                     scales=(top, top), start=not jobs))
+        jobs.append(self.job(config.max_rows, config.max_cols, 2, "plus", "min",
+                             scales=(0, top)))
+        jobs.append(self.job(config.max_rows, config.max_cols, 2, "minus", "max",
+                             scales=(1, 1 << config.scale_fraction_bits)))
+        return jobs
 
+    def doomed_job(self):
+        """Weights and a vector half sent (the MLGRU state is lost with them)."""
+        stimulus, _ = self.job(self.config.max_rows, self.config.max_cols, 2)
+        return stimulus, len(stimulus["weights"]) // 2 + 5
 
-@cocotb.test()
-async def random_jobs(dut):
-    """Random shapes (1x1 and the largest included), densities and data; every job
-    reloads the weights, jobs back to back."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    jobs = [bench.job(1, 1, 2, start=True), bench.job(config.max_rows, config.max_cols, 2)]
-    jobs += [bench.random_job() for _ in range(8)]
-    jobs += [bench.job(1, 1, 1) for _ in range(4)]    # the shortest jobs, back to back
-    await bench.run(jobs)
+    async def check_full_rate(self):
+        """One load, then many vectors (MLGRU: many time steps): a result leaves every
+        C·blocks cycles exactly."""
+        config = self.config
+        rows, cols = config.max_rows, config.max_cols
+        steps = 24
+        await self.run([self.job(rows, cols, steps, start=True)])
+        per_result = chunks(config, cols) * config.projections
+        cycles = self.monitors["result"].cycles
+        gaps = set(np.diff(cycles[-(steps * (row_blocks(config, rows) // config.projections)):]))
+        assert gaps == {per_result}, (
+            f"{self.describe()}: results {sorted(gaps)} cycles apart, expected {per_result}: "
+            "the engine must issue a weight word every cycle")
 
+    async def latency_probe(self):
+        """Weights loaded, the first result of a one-beat vector after that beat."""
+        shape = self.config.lanes_out, self.config.lanes_in
+        await self.run([self.job(*shape, 1, start=True, final=False)])
+        for _ in range(40):
+            await FallingEdge(self.dut.clk)
+        await self.run([self.job(*shape, 1, load=False)])
+        sent = self.drivers["activations"].sent_cycles[-1]
+        return {"result": (self.monitors["result"].cycles[-1] - sent, self.config.latency)}
 
-@cocotb.test()
-async def weight_patterns(dut):
-    """All-zero, all +1 and all -1 weights against the most negative and the largest
-    activations, with the largest and zero scales (saturation both ways)."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    top = (1 << 16) - 1
-    jobs = []
-    for pattern in ("zero", "plus", "minus"):
-        for extreme in ("min", "max"):
-            jobs.append(bench.job(config.max_rows, config.max_cols, 1, pattern, extreme,
-                                  scales=(top, top), start=not jobs))
-    jobs.append(bench.job(config.max_rows, config.max_cols, 2, "plus", "min", scales=(0, top)))
-    jobs.append(bench.job(config.max_rows, config.max_cols, 2, "minus", "max",
-                          scales=(1, 1 << config.scale_fraction_bits)))
-    await bench.run(jobs, stall=0.2)
-
-
-@cocotb.test()
-async def random_stalls(dut):
-    """Random back-pressure on every port, from light to 90%."""
-    bench = _bench(dut)
-    await bench.reset()
-    for stall in (0.1, 0.5, 0.9):
-        await bench.run([bench.random_job(start=stall == 0.1) for _ in range(4)], stall=stall)
-
-
-@cocotb.test()
-async def reset_mid_job(dut):
-    """A reset in the middle of a job (weights and a vector half sent) loses that job
-    and the MLGRU state, and nothing after it."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    doomed, _ = bench.job(config.max_rows, config.max_cols, 2)
-    await bench.reset_during(doomed, len(doomed["weights"]) // 2 + 5)
-    await bench.run([bench.random_job() for _ in range(3)], stall=0.3)
-
-
-@cocotb.test()
-async def decode_sequence(dut):
-    """One load, then many vectors (MLGRU: many time steps, every o compared with the
-    golden step): with no stalls, a result leaves every C·blocks cycles exactly."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    rows, cols = config.max_rows, config.max_cols
-    steps = 24
-    await bench.run([bench.job(rows, cols, steps, start=True)])
-    per_result = chunks(config, cols) * config.projections
-    cycles = bench.monitors["result"].cycles
-    gaps = set(np.diff(cycles[-(steps * (row_blocks(config, rows) // config.projections)):]))
-    assert gaps == {per_result}, (
-        f"{bench.describe()}: results {sorted(gaps)} cycles apart, expected {per_result}: "
-        "the engine must issue a weight word every cycle")
+    async def measure(self):
+        """A decode-style sequence, one load of the largest matrix and 16 vectors.
+        ``cycles`` counts from the end of the load (the last weight transfer) to the last
+        result transfer; ``cycles_with_load`` from the first weight transfer."""
+        config = self.config
+        rows, cols, vectors = config.max_rows, config.max_cols, 16
+        await self.run([self.job(rows, cols, vectors, start=True)])
+        first_weight = self.drivers["weights"].sent_cycles[0]
+        last_weight = self.drivers["weights"].sent_cycles[-1]
+        last_out = self.monitors["result"].cycles[-1]
+        macs = vectors * rows * cols * config.projections
+        peak = config.lanes_in * config.lanes_out
+        cycles, with_load = last_out - last_weight, last_out - first_weight + 1
+        return {
+            "vectors": vectors, "rows": rows, "cols": cols,
+            "load_cycles": last_weight - first_weight + 1, "cycles": cycles,
+            "cycles_with_load": with_load,
+            "cycles_per_vector": self.cycles_per_vector(rows, cols),
+            "macs": macs, "peak_macs_per_cycle": peak,
+            "utilization": macs / (peak * cycles),
+            "utilization_with_load": macs / (peak * with_load),
+        }
 
 
 @cocotb.test()
 async def double_buffered_reload(dut):
     """Loads queue behind the job in use; with double_buffer the next load fills during
     the current job, so jobs of one vector each follow without a gap."""
-    bench = _bench(dut)
+    bench = TernaryBench.from_environment(dut)
     await bench.reset()
     config = bench.config
     rows, cols = config.max_rows, config.max_cols
@@ -195,51 +198,3 @@ async def double_buffered_reload(dut):
         assert span == 3 * 2 * per_vector, (
             f"{bench.describe()}: three reloaded jobs took {span} cycles, expected "
             f"{3 * 2 * per_vector}")
-
-
-@cocotb.test(skip=BENCH_JSON_VARIABLE not in os.environ)
-async def measure(dut):
-    """`accelgen bench`: a decode-style sequence, one load of the largest matrix and 16
-    vectors. ``cycles`` counts from the end of the load (the last weight transfer) to
-    the last result transfer; ``cycles_with_load`` from the first weight transfer."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    rows, cols, vectors = config.max_rows, config.max_cols, 16
-    job = bench.job(rows, cols, vectors, start=True)
-    await bench.run([job])
-    first_weight = bench.drivers["weights"].sent_cycles[0]
-    last_weight = bench.drivers["weights"].sent_cycles[-1]
-    last_out = bench.monitors["result"].cycles[-1]
-    macs = vectors * rows * cols * config.projections
-    peak = config.lanes_in * config.lanes_out
-    cycles, with_load = last_out - last_weight, last_out - first_weight + 1
-    report = {
-        "vectors": vectors, "rows": rows, "cols": cols,
-        "load_cycles": last_weight - first_weight + 1, "cycles": cycles,
-        "cycles_with_load": with_load,
-        "cycles_per_vector": bench.cycles_per_vector(rows, cols),
-        "macs": macs, "peak_macs_per_cycle": peak,
-        "utilization": macs / (peak * cycles),
-        "utilization_with_load": macs / (peak * with_load),
-    }
-    with open(os.environ[BENCH_JSON_VARIABLE], "w") as file:
-        json.dump(report, file)
-
-
-@cocotb.test()
-async def latency(dut):
-    """On an idle unit with weights loaded, the first result of a one-beat vector leaves
-    exactly `config.latency` cycles after that beat."""
-    bench = _bench(dut)
-    await bench.reset()
-    config = bench.config
-    shape = config.lanes_out, config.lanes_in
-    await bench.run([bench.job(*shape, 1, start=True, final=False)])
-    for _ in range(40):
-        await FallingEdge(dut.clk)
-    await bench.run([bench.job(*shape, 1, load=False)])
-    sent = bench.drivers["activations"].sent_cycles[-1]
-    measured = bench.monitors["result"].cycles[-1] - sent
-    assert measured == config.latency, (
-        f"{bench.describe()}: latency {measured} cycles, config.latency says {config.latency}")

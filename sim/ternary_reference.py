@@ -9,7 +9,7 @@ from accelgen.hw.ternary_layouts import (activation_layout, input_layouts, outpu
                                          result_layout, weight_layout)
 from accelgen.payload import frames, pack, unpack
 
-__all__ = ["input_layouts", "output_layouts", "reference_beats", "selftest_frames"]
+__all__ = ["input_layouts", "output_layouts", "reference_beats"]
 
 
 class ReferenceUnit:
@@ -79,13 +79,6 @@ def reference_beats(config, stimulus: dict) -> dict:
         out += unit.vector(loads[load], beats)
         load += bool(beats["final"][0])
     return {"result": out}
-
-
-def selftest_frames(config, loads: int = 3, vectors: int = 8) -> dict:
-    """Beats per frame and frames of each input stream in the board self-test: loads as
-    long as a bank (so any shape in a header finds its words) and vectors of the most
-    chunks (the unit ignores beats past a vector's columns)."""
-    return {"weights": (config.bank_words, loads), "activations": (config.max_chunks, vectors)}
 
 
 def load_words(config, matrices: list, scale: int, rows: int | None = None) -> list[int]:

@@ -3,11 +3,30 @@ from pathlib import Path
 
 import pytest
 
+from accelgen import load_config
 from accelgen.cli import main
+from accelgen.config import single_unit_design
+from accelgen.registry import UNIT_KINDS
 from accelgen.tools import icarus_available
+
+from . import adder_unit  # noqa: F401  (registers the test suite's own kind)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
+
+
+def kind_cases() -> list[tuple[str, str]]:
+    """(kind, case) for every test config every registered kind declares."""
+    return [(kind.name, case) for kind in UNIT_KINDS.values() for case in kind.test_configs]
+
+
+def case_design(kind: str, case: str):
+    """The design and unit name of one declared test config (a preset, or settings)."""
+    settings = UNIT_KINDS[kind].test_configs[case]
+    if isinstance(settings, str):
+        design = load_config(CONFIGS / settings)
+        return design, next(iter(design.units))
+    return single_unit_design("t", "u", kind, source=f"{kind}:{case}", **settings), "u"
 
 
 def simulators() -> list:

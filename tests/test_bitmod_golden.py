@@ -13,7 +13,7 @@ from accelgen.bitserial_config import BitSerialConfig
 from accelgen.golden.bitmod import (decode, group_sums, metadata_bits, outputs, pack,
                                     quantize, quantize_families, round_saturate, scale_sum,
                                     unpack)
-from accelgen.golden.bitmod_datatypes import FAMILIES, datatype_table, plain_float
+from accelgen.formats.bitmod_datatypes import FAMILIES, datatype_table, plain_float
 from accelgen.sim.bitserial_reference import matrix_words, reference_beats, vector_words
 
 ALL = datatype_table(FAMILIES)

@@ -5,32 +5,19 @@ import json
 import pytest
 
 from accelgen import load_config
-from accelgen.config import parse_design
 from accelgen.generation import generate
 from accelgen.sim.lint import lint
 
-from .conftest import CONFIGS
+from .conftest import CONFIGS, case_design, kind_cases
 
-LINTED = [
-    {"rows": 1, "cols": 1},
-    {"rows": 3, "cols": 5, "activation_bits": 4, "weight_bits": 4, "signed": False},
-    {"rows": 4, "cols": 2, "dataflow": "weight_stationary"},
-    {"kind": "bitserial", "pes": 2, "lanes": 3, "group_size": 6, "bits_per_cycle": 2},
-    {"kind": "bitserial", "pes": 1, "lanes": 1, "group_size": 1, "datatypes": ["int4"]},
-    {"kind": "kv_buffer", "heads": 3, "head_dim": 13, "lanes": 5, "max_tokens": 7,
-     "policy": "window", "sink_tokens": 0, "kv_bits": 8, "input_bits": 8},
-    {"kind": "kv_buffer", "heads": 1, "head_dim": 3, "lanes": 1, "max_tokens": 5,
-     "policy": "none", "sink_tokens": 0, "memory": "spram"},
-]
+CASES = kind_cases()
 
 
-@pytest.mark.parametrize("settings", LINTED, ids=["1x1", "3x5-u4", "ws-4x2", "bitserial-2x3",
-                                                  "bitserial-1x1-int4", "kv-3x13-window",
-                                                  "kv-1x3-none"])
-def test_generated_verilog_is_lint_clean(settings, tmp_path):
-    design = parse_design({"name": "lint", "units": {"u": {"kind": "systolic", **settings}}},
-                          "x")
-    made, = generate(design, tmp_path)
+@pytest.mark.parametrize("kind,case", CASES, ids=[f"{kind}-{case}" for kind, case in CASES])
+def test_generated_verilog_is_lint_clean(kind, case, tmp_path):
+    """Every kind's every test config: nothing beyond the documented waivers."""
+    design, unit = case_design(kind, case)
+    made, = generate(design, tmp_path, unit)
     assert lint(made.verilog, made.module) == []
 
 

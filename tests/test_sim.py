@@ -4,96 +4,26 @@ and (where installed, and always in CI) Icarus."""
 import pytest
 import yaml
 
-from accelgen import load_config
-from accelgen.config import parse_design
-from accelgen.sim.runner import simulate
+from accelgen.registry import UNIT_KINDS
+from accelgen.sim.runner import declared_tests, simulate
 
-from .conftest import CONFIGS, simulators
+from .conftest import CONFIGS, case_design, kind_cases, simulators
 
-CASES = {
-    "1x1": {"rows": 1, "cols": 1, "max_depth": 64},
-    "default": None,
-    "3x5-uint4": {"rows": 3, "cols": 5, "activation_bits": 4, "weight_bits": 4,
-                  "signed": False, "max_depth": 100},
-    # large enough that Verilator splits the model into several files (precompiled header)
-    "8x8-int8-k256": {"rows": 8, "cols": 8, "max_depth": 256},
-    "4x4-acc16-wraps": {"rows": 4, "cols": 4, "accumulator_bits": 16, "max_depth": 300},
-    "ws-1x1": {"rows": 1, "cols": 1, "dataflow": "weight_stationary"},
-    "ws-3x5-int8xint4": {"rows": 3, "cols": 5, "weight_bits": 4,
-                         "dataflow": "weight_stationary"},
-    "ws-5x2-uint2xuint3": {"rows": 5, "cols": 2, "activation_bits": 2, "weight_bits": 3,
-                           "signed": False, "dataflow": "weight_stationary"},
-    "ws-2x4-preset": "ws_int8_2x4.yaml",
-    "ternary-default": {"kind": "ternary"},
-    "ternary-1x1": {"kind": "ternary", "lanes_in": 1, "lanes_out": 1, "max_rows": 3,
-                    "max_cols": 2},
-    "ternary-preset": "ternary_8x2.yaml",
-    # odd lanes and sizes, base-3 packing, one weight bank, 5-bit activations
-    "ternary-3x5-base3-single": {"kind": "ternary", "lanes_in": 3, "lanes_out": 5,
-                                 "max_rows": 13, "max_cols": 7, "packing": "base3",
-                                 "double_buffer": False, "activation_bits": 5},
-    "ternary-mlgru-preset": "ternary_mlgru.yaml",
-    # 128-bit weight words: wider than the bench's int64 fields
-    "ternary-8x8-wide": {"kind": "ternary", "lanes_in": 8, "lanes_out": 8, "max_rows": 24,
-                         "max_cols": 40},
-    "ternary-mlgru-2x3": {"kind": "ternary", "lanes_in": 2, "lanes_out": 3, "max_rows": 7,
-                          "max_cols": 9, "mlgru": True, "scale_fraction_bits": 6,
-                          "output_bits": 16},
-    "bitserial-preset": "bitserial.yaml",
-    "bitserial-1x1": {"kind": "bitserial", "pes": 1, "lanes": 1, "group_size": 3,
-                      "max_groups": 3, "datatypes": ["fp4", "int2"]},
-    # two planes per cycle; a group of one chunk is shorter than the scaler's 8 cycles
-    "bitserial-2bit-short-groups": {"kind": "bitserial", "pes": 3, "lanes": 5,
-                                    "bits_per_cycle": 2, "group_size": 5, "max_groups": 7,
-                                    "datatypes": ["int3", "fp3", "int8"]},
-    # integers only (no shifter), 6-bit activations, results rounded and saturated
-    "bitserial-int-saturating": {"kind": "bitserial", "pes": 2, "lanes": 4, "group_size": 12,
-                                 "max_groups": 5, "datatypes": ["int4", "int2"],
-                                 "activation_bits": 6, "output_bits": 12,
-                                 "output_shift": 5},
-    # sinks and a ring; two chunks per head; block RAM
-    "kv-sink-window": {"kind": "kv_buffer", "heads": 2, "head_dim": 8, "lanes": 4,
-                       "max_tokens": 6, "sink_tokens": 2},
-    # odd everything: 3 heads (head 3 exists in the 2-bit field), 13 dimensions in
-    # chunks of 5, a window of 7, 8-bit codes of int8 inputs
-    "kv-window-odd": {"kind": "kv_buffer", "heads": 3, "head_dim": 13, "lanes": 5,
-                      "max_tokens": 7, "policy": "window", "sink_tokens": 0, "kv_bits": 8,
-                      "input_bits": 8},
-    # a head in one chunk (head_dim = lanes): one pass per value job; one sink
-    "kv-one-chunk": {"kind": "kv_buffer", "heads": 1, "head_dim": 4, "lanes": 4,
-                     "max_tokens": 3, "sink_tokens": 1, "kv_bits": 8, "input_bits": 8},
-    # one lane, refusals when full, the SPRAM style
-    "kv-none-1-lane-spram": {"kind": "kv_buffer", "heads": 1, "head_dim": 3, "lanes": 1,
-                             "max_tokens": 5, "policy": "none", "sink_tokens": 0,
-                             "memory": "spram"},
-}
-
-
-def design_for(case):
-    settings = CASES[case]
-    if settings is None:
-        return load_config(), "gemm"
-    if isinstance(settings, str):
-        design = load_config(CONFIGS / settings)
-        return design, next(iter(design.units))
-    settings = {"kind": "systolic", **settings}
-    return parse_design({"name": "t", "units": {"u": settings}}, case), "u"
+CASES = kind_cases()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("simulator", simulators())
-@pytest.mark.parametrize("case", list(CASES))
-def test_regression(case, simulator, tmp_path):
-    design, unit = design_for(case)
+@pytest.mark.parametrize("kind,case", CASES, ids=[f"{kind}-{case}" for kind, case in CASES])
+def test_regression(kind, case, simulator, tmp_path):
+    design, unit = case_design(kind, case)
     result = simulate(design, unit, simulator=simulator, seed=1, build_dir=tmp_path)
     log = result.log.read_text()
-    # systolic: random and shortest jobs, stalls, extremes, reset mid-job, back-to-back,
-    # latency; ternary: random jobs, weight patterns, stalls, reset mid-job, a decode
-    # sequence, reloads, latency; bitserial: random jobs, every datatype, a quantized
-    # layer, stalls, reset mid-job, cycles per datatype, latency; kv_buffer: fill beyond
-    # capacity, interleaved heads, extremes, stalls, reset mid-read, full-rate reads,
-    # latency; all: measure, skipped
-    assert result.tests == 8, log[-3000:]
+    # every test the kind's bench and the shared tests declare ran, but `measure`,
+    # which only `accelgen bench` asks for
+    declared = declared_tests(UNIT_KINDS[kind])
+    assert sorted(result.ran) == sorted(set(declared) - {"measure"}), log[-3000:]
+    assert result.skipped == ("measure",)
     assert result.passed, log[-3000:]
 
 
@@ -143,8 +73,8 @@ MUTATIONS = {
     "bitserial-scaler": ("bitserial_w4.yaml", "bitmod.v", "scale0[7] ? partial0",
                          "scale0[6] ? partial0", "BitSerialConfig(pes=4, lanes=8", "y[0]"),
     # the score's lane tree subtracts lanes 2 and 3
-    "kv-score-tree": ({"kind": "kv_buffer", "heads": 2, "head_dim": 8, "lanes": 4,
-                       "max_tokens": 6, "sink_tokens": 2}, "kv.v",
+    "kv-score-tree": ({"kind": "kv_buffer",
+                       **UNIT_KINDS["kv_buffer"].test_configs["sink-window"]}, "kv.v",
                       "$signed(score_tree_l1_0) + $signed(score_tree_l1_1)",
                       "$signed(score_tree_l1_0) - $signed(score_tree_l1_1)",
                       "KVBufferConfig(heads=2, head_dim=8", "value[0]"),

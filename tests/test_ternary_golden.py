@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from accelgen import AccelgenError
-from accelgen.golden.ternary import (absmax_quantize, absmean_ternary, base3_byte,
-                                     combined_scale, matrix_words, matvec, mlgru_fixed,
-                                     mlgru_float, pack_2bit, pack_base3, rescale, scale_code,
-                                     SIGMOID_SEGMENTS, sigmoid, sigmoid_fixed, silu_fixed, unpack_2bit,
-                                     unpack_base3, words_matrices)
+from accelgen.formats.ternary_codes import (SIGMOID_SEGMENTS, base3_byte, pack_2bit,
+                                            pack_base3, unpack_2bit, unpack_base3)
+from accelgen.golden.ternary import (absmax_quantize, absmean_ternary, combined_scale,
+                                     matrix_words, matvec, mlgru_fixed, mlgru_float, rescale,
+                                     scale_code, sigmoid, sigmoid_fixed, silu_fixed,
+                                     words_matrices)
 from accelgen.sim.ternary_reference import reference_beats
 from accelgen.ternary_config import Packing, TernaryConfig
 

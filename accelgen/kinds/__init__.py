@@ -1,0 +1,1 @@
+"""The built-in unit kinds, one file each (see accelgen/unit.py for the contract)."""

@@ -1,0 +1,105 @@
+"""The cocotb tests every unit kind gets, written once: random jobs, random stalls and
+fixed pause patterns on every port, extreme values, a reset in the middle of a job,
+back-to-back jobs at full rate, the exact latency, and the `measure` report. Each
+reaches the kind through the hooks of its bench (sim/bench.py); the runner runs this
+module beside the kind's own bench module, which holds the tests only that kind has."""
+
+import importlib
+import json
+import os
+
+import cocotb
+
+from accelgen.registry import UNIT_KINDS
+
+from .bench import CONFIG_VARIABLE, KIND_MODULE_VARIABLE, measuring, write_measurement
+
+# deterministic pauses (1 = hold valid / ready low), beside the random stalls: every
+# other cycle, one cycle in four, three in four, and a burst
+PAUSE_PATTERNS = ((1, 0), (1, 1, 1, 0), (0, 0, 0, 1), (1,) * 7 + (0,) * 5)
+
+
+def _bench(dut):
+    # a kind defined outside the package registers when its module is imported
+    importlib.import_module(os.environ[KIND_MODULE_VARIABLE])
+    kind = UNIT_KINDS[json.loads(os.environ[CONFIG_VARIABLE])["kind"]]
+    return kind.bench().from_environment(dut)
+
+
+@cocotb.test()
+async def random_jobs(dut):
+    """Random shapes and data (the kind's smallest and largest included), back to back."""
+    bench = _bench(dut)
+    await bench.reset()
+    await bench.run(bench.random_jobs())
+    bench.check_state()
+
+
+@cocotb.test()
+async def random_stalls(dut):
+    """Random back-pressure on every port, from light to 90%."""
+    bench = _bench(dut)
+    await bench.reset()
+    for stall in (0.1, 0.5, 0.9):
+        await bench.run([bench.random_job() for _ in range(bench.stall_jobs)], stall=stall)
+        bench.check_state()
+
+
+@cocotb.test()
+async def pause_patterns(dut):
+    """Fixed pause patterns on every port: regular gaps that random stalls rarely make."""
+    bench = _bench(dut)
+    await bench.reset()
+    for pattern in PAUSE_PATTERNS:
+        await bench.run([bench.random_job() for _ in range(2)], stall=pattern)
+    bench.check_state()
+
+
+@cocotb.test()
+async def extreme_values(dut):
+    """The most negative and largest operands at the longest reduction the config allows."""
+    bench = _bench(dut)
+    await bench.reset()
+    await bench.run(bench.extreme_jobs(), stall=0.2)
+    bench.check_state()
+
+
+@cocotb.test()
+async def reset_mid_job(dut):
+    """A reset in the middle of a job loses that job and nothing after it."""
+    bench = _bench(dut)
+    await bench.reset()
+    stimulus, cycles = bench.doomed_job()
+    await bench.reset_during(stimulus, cycles)
+    bench.check_state()
+    await bench.run([bench.random_job() for _ in range(3)], stall=0.3)
+    bench.check_state()
+
+
+@cocotb.test()
+async def back_to_back(dut):
+    """With no stalls, jobs back to back at the kind's exact cadence."""
+    bench = _bench(dut)
+    await bench.reset()
+    await bench.check_full_rate()
+
+
+@cocotb.test()
+async def latency(dut):
+    """On an idle unit, the result leaves exactly the cycles the config says."""
+    bench = _bench(dut)
+    await bench.reset()
+    for what, (measured, expected) in (await bench.latency_probe()).items():
+        assert measured == expected, (
+            f"{bench.describe()}: {what} latency {measured} cycles, the config says "
+            f"{expected}")
+
+
+@cocotb.test(skip=not measuring())
+async def measure(dut):
+    """`accelgen bench`: the kind's figures, utilization among them."""
+    bench = _bench(dut)
+    await bench.reset()
+    report = await bench.measure()
+    assert "utilization" in report, f"{type(bench).__name__}.measure gave no utilization"
+    write_measurement(report)
