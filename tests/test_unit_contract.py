@@ -47,7 +47,7 @@ def test_kind_provides_every_part(name):
 
 
 @pytest.mark.parametrize("name", KINDS)
-@pytest.mark.filterwarnings("ignore::amaranth._unused.UnusedElaboratable")
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 def test_every_test_config_meets_the_contract(name):
     kind = UNIT_KINDS[name]
     for case in kind.test_configs:
