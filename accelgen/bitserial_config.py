@@ -160,11 +160,23 @@ class BitSerialConfig(UnitConfig):
         return SCALE_BITS
 
     @property
+    def dot_stages(self) -> int:
+        """Cycles of the bit-plane dot products from a step to its partial sums: the
+        plane, the lanes' tree, the chunk and group sums."""
+        return self.tree_stages + 4
+
+    @property
+    def scaler_stages(self) -> int:
+        """Cycles of the dequantizer from a group's start to its scaled sum: one per
+        scale bit, then the add."""
+        return SCALE_BITS + 2
+
+    @property
     def latency(self) -> int:
         """Cycles from the weight beat of a one-chunk row of a one-plane datatype (the
         vector already loaded) to its result beat on an idle unit: beat register, the
-        plane, the tree, chunk and group sums, the scale's bits and the add, FIFO."""
-        return 8 + self.tree_stages + SCALE_BITS + 2
+        dot products, the dequantizer, FIFO."""
+        return 4 + self.dot_stages + self.scaler_stages
 
     @property
     def result_fifo_depth(self) -> int:

@@ -62,7 +62,7 @@ class KVBufferConfig(UnitConfig):
     @property
     def qmax(self) -> int:
         """Codes are -qmax..qmax: symmetric, so -2^(kv_bits-1) is never used."""
-        return (1 << (self.kv_bits - 1)) - 1
+        return value_range(self.kv_bits, True)[1]
 
     @property
     def input_range(self) -> tuple[int, int]:
@@ -169,6 +169,12 @@ class KVBufferConfig(UnitConfig):
         """Registers from a read's issue to the score's emit: the addresses, the memory,
         its output, w_t, the product, the lanes' tree, the chunk sum, the scaled score."""
         return 5 + self.tree_stages + 2
+
+    @property
+    def value_stage(self) -> int:
+        """The read stage at which a weighted-value job's products leave for the
+        accumulators (earlier than a score's answer: see read_stages)."""
+        return 6
 
     @property
     def latency(self) -> int:

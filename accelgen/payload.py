@@ -58,6 +58,26 @@ def unpack(layout: data.StructLayout, words: list[int]) -> dict:
     return out
 
 
+def padded(values, shape: tuple) -> np.ndarray:
+    """``values`` as int64, zero-padded at the end of every axis to ``shape``."""
+    values = np.asarray(values, dtype=np.int64)
+    out = np.zeros(shape, dtype=np.int64)
+    out[tuple(slice(0, length) for length in values.shape)] = values
+    return out
+
+
+def chunked(vector, lanes: int, chunks: int | None = None) -> np.ndarray:
+    """A vector as beats of ``lanes`` elements, shape (chunks, lanes): zero-padded to
+    whole chunks (or to ``chunks`` of them)."""
+    count = chunks if chunks is not None else -(-len(vector) // lanes)
+    return padded(vector, (count * lanes,)).reshape(count, lanes)
+
+
+def last_flags(count: int) -> np.ndarray:
+    """The ``last`` field of a frame of ``count`` beats."""
+    return np.arange(count) == count - 1
+
+
 def frames(last, longest: int | None = None) -> list[slice]:
     """Split a stream's beats into frames ending at ``last`` (or after ``longest``
     beats); beats after the final ``last`` belong to no frame."""

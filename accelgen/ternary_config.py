@@ -137,12 +137,23 @@ class TernaryConfig(UnitConfig):
         return ceil_log2(self.lanes_in)
 
     @property
+    def rescale_stages(self) -> int:
+        """Register stages of the BitLinear rescale, sums in to y out."""
+        return 4
+
+    @property
+    def mlgru_stages(self) -> int:
+        """Register stages of the MLGRU cell, the g beat in to o out."""
+        return 6
+
+    @property
     def latency(self) -> int:
         """Cycles from the beat of a one-beat vector (cols <= lanes_in) to its first
         result beat, on an idle unit with its weights loaded: issue, read, decode, the
-        tree, accumulate and rescale (4), FIFO (2); the MLGRU cell adds the W_c and W_g
-        words and its 6 stages."""
-        return 9 + self.tree_stages + (8 if self.mlgru else 0)
+        tree, accumulate and rescale, FIFO (2); the MLGRU cell adds the W_c and W_g
+        words and its stages."""
+        cell = 2 + self.mlgru_stages if self.mlgru else 0
+        return 5 + self.tree_stages + self.rescale_stages + cell
 
     @property
     def result_fifo_depth(self) -> int:

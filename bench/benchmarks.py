@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from accelgen.benchmark import bench
-from accelgen.config import parse_design
+from accelgen.config import single_unit_design
 from accelgen.files import write_atomically
 from accelgen.synth.devices import DEVICES
 from accelgen.synth.flow import cells_by_module, count_resources, synthesize
@@ -24,9 +24,14 @@ from accelgen.synth.flow import cells_by_module, count_resources, synthesize
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def systolic(name, **settings):
-    return parse_design({"name": name, "units": {"array": {"kind": "systolic", **settings}}},
-                        f"bench/{name}")
+def one_unit(kind: str, unit: str):
+    """A builder of one-unit designs of ``kind``: name and settings to a design."""
+    return lambda name, **settings: single_unit_design(name, unit, kind, f"bench/{name}",
+                                                       **settings)
+
+
+systolic, ternary = one_unit("systolic", "array"), one_unit("ternary", "t")
+bitserial, kv_buffer = one_unit("bitserial", "b"), one_unit("kv_buffer", "kv")
 
 
 INT8 = dict(activation_bits=8, weight_bits=8)
@@ -54,11 +59,6 @@ SYNTHESIS = [
 ]
 
 
-def ternary(name, **settings):
-    return parse_design({"name": name, "units": {"t": {"kind": "ternary", **settings}}},
-                        f"bench/{name}")
-
-
 TERNARY_16 = dict(lanes_in=16, lanes_out=16, max_rows=256, max_cols=256)
 TERNARY_UTILIZATION = [
     ("8x2 lanes, 64x128 (preset ternary_8x2)", ternary("t8x2", lanes_in=8, lanes_out=2,
@@ -84,11 +84,6 @@ SYSTOLIC_W2 = systolic("ws16x16_w2", rows=16, cols=16, activation_bits=8, weight
                        dataflow="weight_stationary")
 
 
-def bitserial(name, **settings):
-    return parse_design({"name": name, "units": {"b": {"kind": "bitserial", **settings}}},
-                        f"bench/{name}")
-
-
 BITSERIAL_DEFAULT = bitserial("bs_default")           # = configs/bitserial.yaml
 BITSERIAL_UTILIZATION = [
     ("4 PEs x 8 lanes, 1 bit/cycle, all six families (preset bitserial)", BITSERIAL_DEFAULT),
@@ -104,11 +99,6 @@ BITSERIAL_SYNTHESIS = [
 ]
 # the bit-parallel baseline: the systolic array at the same 32 MACs per cycle, INT8 x INT8
 SYSTOLIC_32 = systolic("ws4x8", rows=4, cols=8, dataflow="weight_stationary", **INT8)
-
-
-def kv_buffer(name, **settings):
-    return parse_design({"name": name, "units": {"kv": {"kind": "kv_buffer", **settings}}},
-                        f"bench/{name}")
 
 
 # (label, design, device): the presets on their boards' devices, and the largest 4-bit

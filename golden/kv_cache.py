@@ -17,22 +17,28 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accelgen.kv_config import WEIGHT_BITS, Policy
+from accelgen.numbers import value_range
 
 from .integers import round_shift
 
 
+def largest(bits: int) -> int:
+    """The largest signed ``bits``-bit value: codes and clipped inputs are symmetric."""
+    return value_range(bits, True)[1]
+
+
 def absmax(x: np.ndarray, input_bits: int) -> np.ndarray:
     """Per vector (last axis): the largest |x|, clipped to 2^(input_bits-1) - 1."""
-    magnitude = np.minimum(np.abs(np.asarray(x, dtype=np.int64)), (1 << (input_bits - 1)) - 1)
+    magnitude = np.minimum(np.abs(np.asarray(x, dtype=np.int64)), largest(input_bits))
     return magnitude.max(axis=-1)
 
 
 def quantize(x: np.ndarray, kv_bits: int, input_bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Codes (same shape as x) and scales (one per vector along the last axis)."""
     x = np.asarray(x, dtype=np.int64)
-    qmax = (1 << (kv_bits - 1)) - 1
+    qmax = largest(kv_bits)
     scale = absmax(x, input_bits)
-    magnitude = np.minimum(np.abs(x), (1 << (input_bits - 1)) - 1)
+    magnitude = np.minimum(np.abs(x), largest(input_bits))
     divisor = np.maximum(2 * scale, 1)[..., None]
     codes = (2 * qmax * magnitude + scale[..., None]) // divisor
     codes = np.where(scale[..., None] == 0, 0, codes)
@@ -40,7 +46,7 @@ def quantize(x: np.ndarray, kv_bits: int, input_bits: int) -> tuple[np.ndarray, 
 
 
 def dequantize(codes: np.ndarray, scales: np.ndarray, kv_bits: int) -> np.ndarray:
-    qmax = (1 << (kv_bits - 1)) - 1
+    qmax = largest(kv_bits)
     return np.asarray(codes, dtype=np.float64) * (np.asarray(scales)[..., None] / qmax)
 
 

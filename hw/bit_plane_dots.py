@@ -21,7 +21,7 @@ class BitPlaneDots(wiring.Component):
     runs its steps from the top down; its sum builds up as c ← 2^b·c + planes, the top
     plane subtracting (``first``: two's complement). ``last`` ends the chunk: its sum
     adds to the group's (cleared by ``group_first``), and with ``group_end`` the group's
-    partial sums leave on ``sums`` with ``done``, LATENCY cycles after that step.
+    partial sums leave on ``sums`` with ``done``, ``config.dot_stages`` cycles after that step.
 
     Parameters
     ----------
@@ -30,7 +30,6 @@ class BitPlaneDots(wiring.Component):
 
     def __init__(self, config: BitSerialConfig):
         self._config = config
-        self.LATENCY = config.tree_stages + 4
         super().__init__({
             "weights": In(data.ArrayLayout(mantissa_layout(config), config.pes * config.lanes)),
             "x": In(data.ArrayLayout(signed(config.activation_bits), config.lanes)),
@@ -51,7 +50,7 @@ class BitPlaneDots(wiring.Component):
         m.d.comb += [flags.valid.eq(self.valid), flags.first.eq(self.first),
                      flags.last.eq(self.last), flags.group_first.eq(self.group_first),
                      flags.group_end.eq(self.group_end)]
-        stage = taps(m, flags, self.LATENCY, name="flags")
+        stage = taps(m, flags, config.dot_stages, name="flags")
         at_planes = stage[1 + config.tree_stages]   # plane sums leave the trees
         at_chunk = stage[2 + config.tree_stages]    # their signed sum is in a register
         at_group = stage[3 + config.tree_stages]    # the chunk register holds its sum
@@ -87,6 +86,6 @@ class BitPlaneDots(wiring.Component):
             with m.If(at_group.valid & at_group.last):
                 m.d.sync += group.eq(Mux(at_group.group_first, 0, group) + chunk)
             m.d.comb += self.sums[row].eq(group)
-        done = stage[self.LATENCY]
+        done = stage[config.dot_stages]
         m.d.comb += self.done.eq(done.valid & done.last & done.group_end)
         return m

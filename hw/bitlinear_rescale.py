@@ -10,17 +10,15 @@ from accelgen.ternary_config import SCALE_BITS, TernaryConfig
 from .arithmetic import round_saturate
 from .pipeline import data_register
 
-LATENCY = 4
-
-
 class BitLinearRescale(wiring.Component):
     """y[o] = sat(round(sums[o] · c / 2^F)), c = weight_scale · activation_scale exactly.
 
     The scales arrive one cycle ahead of the sums (c is ready when they come, and each
     lane takes a copy of its own, so no register drives every DSP). Lanes
     ``o >= rows_valid`` (padding rows of a matrix) give 0. One multiplier forms c,
-    one per lane forms the product, rounded half up once; results leave ``LATENCY``
-    cycles after the inputs (golden: golden.ternary.combined_scale and rescale).
+    one per lane forms the product, rounded half up once; results leave
+    ``config.rescale_stages`` cycles after the inputs (golden:
+    golden.ternary.combined_scale and rescale).
 
     Parameters
     ----------

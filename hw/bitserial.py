@@ -161,7 +161,7 @@ class BitSerialUnit(wiring.Component):
                                           "scale": current_scale.shape()}))
         m.d.comb += [group.row_first.eq(current.row_first), group.row_end.eq(current.row_end),
                      group.last.eq(current.last), group.scale.eq(current_scale)]
-        at_done = taps(m, group, dots.LATENCY, name="group", reset_less=True)[-1]
+        at_done = taps(m, group, config.dot_stages, name="group", reset_less=True)[-1]
         m.submodules.scaler = scaler = SerialScaler(config)
         m.d.comb += [scaler.start.eq(dots.done), scaler.clear.eq(at_done.row_first),
                      scaler.finish.eq(at_done.row_end), scaler.last.eq(at_done.last),

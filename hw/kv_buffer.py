@@ -110,7 +110,7 @@ class KVBuffer(wiring.Component):
         issued = Signal(item_layout, name="issued")
         advance = Signal()
         score_stage = config.read_stages
-        value_stage = 6
+        value_stage = config.value_stage
         with m.If(advance):
             items = taps(m, issued, score_stage, name="item")
         # stage 1 holds the issued item's read addresses, stage 2 the words read
@@ -406,7 +406,7 @@ class KVBuffer(wiring.Component):
                         step_walk()
 
         # --- stage 2 -> 3: the words read, registered (block RAM outputs are slow) -------
-        at2, at3, at4, at5 = items[2], items[3], items[4], items[5]
+        at2, at4, at5 = items[2], items[4], items[5]
         operand_shape = signed(OPERAND_BITS)
         code_words = data.ArrayLayout(signed(config.kv_bits), lanes)
         operands = data.ArrayLayout(operand_shape, lanes)

@@ -12,7 +12,6 @@ from accelgen.ternary_config import TernaryConfig
 from .arithmetic import round_shift
 from .pipeline import data_register
 
-LATENCY = 6
 F_GATE, C_GATE, G_GATE = range(3)
 
 
@@ -37,7 +36,7 @@ class MLGRUCell(wiring.Component):
     The pre-activations of a block arrive as three beats, W_f x, then W_c x, then W_g x
     (``phase`` 0, 1, 2). f = σ(·) and g = σ(·) come from the piecewise-linear table,
     c = z·σ(z) (SiLU); h_prev comes from the on-chip state (0 after reset or with
-    ``start``), and o leaves ``LATENCY`` cycles after the g beat (golden:
+    ``start``), and o leaves ``config.mlgru_stages`` cycles after the g beat (golden:
     golden.ternary.mlgru_fixed).
 
     Parameters

@@ -24,8 +24,6 @@ class SerialScaler(wiring.Component):
     config : BitSerialConfig
     """
 
-    LATENCY = SCALE_BITS + 2      # from start to done
-
     def __init__(self, config: BitSerialConfig):
         self._config = config
         pes = config.pes

@@ -9,7 +9,6 @@ from accelgen.formats.ternary_codes import base3_byte
 from accelgen.numbers import index_range
 from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
-from . import bitlinear_rescale
 from .arithmetic import ceil_divide, multiply_by_constant
 from .bitlinear_rescale import BitLinearRescale
 from .credit_fifo import result_fifo
@@ -285,7 +284,7 @@ class TernaryUnit(wiring.Component):
         ]
         tree = config.tree_stages
         accumulate_stage = 2 + tree
-        done_stage = accumulate_stage + bitlinear_rescale.LATENCY
+        done_stage = accumulate_stage + config.rescale_stages
         stage = taps(m, flags, done_stage, name="flags")
 
         # Stage 1: the read word is unpacked to two bits per weight, and activation

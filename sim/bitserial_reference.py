@@ -6,7 +6,7 @@ import numpy as np
 from accelgen.golden.bitmod import decode, outputs, round_saturate, scale_sum
 from accelgen.hw.bitserial_layouts import (activation_layout, input_layouts, output_layouts,
                                            result_layout, weight_layout)
-from accelgen.payload import frames, pack, unpack
+from accelgen.payload import chunked, frames, last_flags, pack, padded, unpack
 
 __all__ = ["input_layouts", "output_layouts", "reference_beats"]
 
@@ -62,12 +62,10 @@ def matrix_words(config, selectors: np.ndarray, scales: np.ndarray, codes: np.nd
     pes, lanes = config.pes, config.lanes
     rows, cols = codes.shape
     blocks, chunks = -(-rows // pes), -(-cols // lanes)
-    padded_codes = np.zeros((blocks * pes, chunks * lanes), dtype=np.int64)
-    padded_codes[:rows, :cols] = codes
+    padded_codes = padded(codes, (blocks * pes, chunks * lanes))
     groups = selectors.shape[1]
-    padded_selectors = np.zeros((blocks * pes, groups), dtype=np.int64)
-    padded_scales = np.zeros((blocks * pes, groups), dtype=np.int64)
-    padded_selectors[:rows], padded_scales[:rows] = selectors, scales
+    padded_selectors = padded(selectors, (blocks * pes, groups))
+    padded_scales = padded(scales, (blocks * pes, groups))
     beats = {"codes": [], "datatype": [], "scale": [], "last": []}
     for block in range(blocks):
         rows_of_block = slice(block * pes, (block + 1) * pes)
@@ -83,18 +81,12 @@ def matrix_words(config, selectors: np.ndarray, scales: np.ndarray, codes: np.nd
 
 def vector_words(config, x: np.ndarray) -> list[int]:
     """The activation beats of one vector x (zero-padded to whole chunks)."""
-    count = -(-len(x) // config.lanes)
-    padded = np.zeros(count * config.lanes, dtype=np.int64)
-    padded[:len(x)] = x
-    return pack(activation_layout(config), {"x": padded.reshape(count, config.lanes),
-                                            "last": np.arange(count) == count - 1})
+    beats = chunked(x, config.lanes)
+    return pack(activation_layout(config), {"x": beats, "last": last_flags(len(beats))})
 
 
 def expected_outputs(config, selectors, scales, codes, x) -> np.ndarray:
     """golden.bitmod.outputs for a matrix and vector as the bench sends them."""
     cols = -(-codes.shape[1] // config.lanes) * config.lanes
-    padded_codes = np.zeros((codes.shape[0], cols), dtype=np.int64)
-    padded_codes[:, :codes.shape[1]] = codes
-    padded_x = np.zeros(cols, dtype=np.int64)
-    padded_x[:len(x)] = x
-    return outputs(config, selectors, scales, padded_codes, padded_x)
+    return outputs(config, selectors, scales, padded(codes, (codes.shape[0], cols)),
+                   padded(x, (cols,)))

@@ -8,7 +8,7 @@ from accelgen.hw.kv_layouts import (Op, append_layout, command_layout, query_lay
                                     status_layout)
 from accelgen.kv_config import QUERY_BITS, WEIGHT_BITS, KVBufferConfig
 from accelgen.numbers import value_range
-from accelgen.payload import pack, unpack
+from accelgen.payload import chunked, last_flags, pack, unpack
 
 from . import kv_reference
 from .bench import Bench
@@ -51,23 +51,17 @@ class KVBufferBench(Bench):
         config = self.config
         k = self.vector(outliers) if k is None else np.asarray(k)
         v = self.vector(outliers) if v is None else np.asarray(v)
-        padded = np.zeros((2, config.chunks * config.lanes), dtype=np.int64)
-        padded[0, :config.head_dim], padded[1, :config.head_dim] = k, v
         words = pack(append_layout(config), {
-            "k": padded[0].reshape(config.chunks, config.lanes),
-            "v": padded[1].reshape(config.chunks, config.lanes),
-            "last": np.arange(config.chunks) == config.chunks - 1})
+            "k": chunked(k, config.lanes, config.chunks),
+            "v": chunked(v, config.lanes, config.chunks), "last": last_flags(config.chunks)})
         return self.job({"command": self.command_words(Op.APPEND, head), "append": words})
 
     def score(self, head: int, q=None):
         config = self.config
         q = self.rng.integers(*self.query_range(), endpoint=True, size=config.head_dim) \
             if q is None else np.asarray(q)
-        padded = np.zeros(config.chunks * config.lanes, dtype=np.int64)
-        padded[:config.head_dim] = q
         words = pack(query_layout(config), {
-            "q": padded.reshape(config.chunks, config.lanes),
-            "last": np.arange(config.chunks) == config.chunks - 1})
+            "q": chunked(q, config.lanes, config.chunks), "last": last_flags(config.chunks)})
         return self.job({"command": self.command_words(Op.SCORE, head), "query": words})
 
     def value(self, head: int, p=None, count: int | None = None):

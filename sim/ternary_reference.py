@@ -7,7 +7,7 @@ from accelgen.golden.ternary import (chunks, clamp_shape, combined_scale, mlgru_
                                      rescale, words_matrices)
 from accelgen.hw.ternary_layouts import (activation_layout, input_layouts, output_layouts,
                                          result_layout, weight_layout)
-from accelgen.payload import frames, pack, unpack
+from accelgen.payload import chunked, frames, last_flags, pack, unpack
 
 __all__ = ["input_layouts", "output_layouts", "reference_beats"]
 
@@ -94,10 +94,9 @@ def load_words(config, matrices: list, scale: int, rows: int | None = None) -> l
 
 def vector_words(config, x: np.ndarray, scale: int, start: bool, final: bool) -> list[int]:
     """The activation beats of one vector x (zero-padded to whole chunks)."""
-    count = chunks(config, len(x))
-    padded = np.zeros(count * config.lanes_in, dtype=np.int64)
-    padded[:len(x)] = x
+    beats = chunked(x, config.lanes_in)
+    count = len(beats)
     first = np.arange(count) == 0
     return pack(activation_layout(config), {
-        "x": padded.reshape(count, config.lanes_in), "scale": [scale] * count,
-        "start": first & start, "final": first & final, "last": np.arange(count) == count - 1})
+        "x": beats, "scale": [scale] * count, "start": first & start,
+        "final": first & final, "last": last_flags(count)})

@@ -11,8 +11,9 @@ from amaranth.sim import Simulator
 from accelgen import load_config
 from accelgen.boards.selftest import SelfTest, SelfTestPlan
 from accelgen.boards.table import BOARDS
+from accelgen.registry import UNIT_KINDS
 
-from .conftest import CONFIGS, have
+from .conftest import CONFIGS, case_design, have
 
 
 def run_selftest(plan, expected=None, cycles=4000):
@@ -34,12 +35,20 @@ def run_selftest(plan, expected=None, cycles=4000):
     return seen
 
 
-@pytest.mark.parametrize("preset", [None, "ws_int8_2x4.yaml", "ternary_8x2.yaml",
-                                    "ternary_mlgru.yaml", "bitserial_w4.yaml",
-                                    "kv_cache_up5k.yaml"])
-def test_selftest_passes_with_the_golden_signature(preset):
-    design = load_config(CONFIGS / preset if preset else None)
-    plan = SelfTestPlan(next(iter(design.units.values())))
+# every registered kind at its smallest, and the presets the boards build
+SELFTESTS = [f"{kind}:minimum" for kind in UNIT_KINDS] + [
+    "default.yaml", "ws_int8_2x4.yaml", "ternary_8x2.yaml", "ternary_mlgru.yaml",
+    "bitserial_w4.yaml", "kv_cache_up5k.yaml"]
+
+
+@pytest.mark.parametrize("entry", SELFTESTS)
+def test_selftest_passes_with_the_golden_signature(entry):
+    if entry.endswith(".yaml"):
+        config = next(iter(load_config(CONFIGS / entry).units.values()))
+    else:
+        design, unit = case_design(*entry.split(":"))
+        config = design.units[unit]
+    plan = SelfTestPlan(config)
     seen = run_selftest(plan, cycles=10_000)
     assert seen, "the self-test never finished"
     assert seen["passed"] == 1 and seen["signature"] == plan.signature

@@ -3,9 +3,11 @@
 import dataclasses
 
 import pytest
+import yaml
 
 from accelgen import AccelgenError, load_config
 from accelgen.config import parse_design
+from accelgen.registry import UNIT_KINDS
 from accelgen.systolic_config import Dataflow, SystolicConfig
 
 from .conftest import CONFIGS
@@ -122,6 +124,8 @@ BAD_CONFIGS = [
      "units.u.lanes: must be at most head_dim (4), got 8"),
     ("kv heads", "name: d\nunits:\n  u: {kind: kv_buffer, heads: 0}\n",
      "units.u.heads: must be an integer 1..64, got 0"),
+    ("kind is a list", "name: d\nunits:\n  u: {kind: [systolic]}\n",
+     "units.u.kind: unknown unit kind ['systolic']"),
     ("not a mapping", "- just\n- a list\n", "the config must be a YAML mapping"),
     ("broken YAML", "name: d\nunits: [\n", "not valid YAML"),
 ]
@@ -138,6 +142,22 @@ def test_bad_config_gives_one_line_and_exit_2(what, text, message, cli, write_co
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("error: ") and message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", list(UNIT_KINDS))
+def test_every_kind_names_its_bad_keys_and_values(kind, cli, write_config):
+    """For every registered kind, from its config dataclass alone: a misspelt key gets
+    a did-you-mean, and every key given a mapping names that key, on one line."""
+    fields = [field.name for field in dataclasses.fields(UNIT_KINDS[kind].config_class)]
+    cases = [({fields[0] + "x": 1}, f"units.u.{fields[0]}x: unknown key; did you mean "
+                                     f"'{fields[0]}'?")]
+    cases += [({field: {"a": 1}}, f"units.u.{field}: must be") for field in fields]
+    for settings, message in cases:
+        path = write_config(yaml.safe_dump({"name": "d",
+                                            "units": {"u": {"kind": kind, **settings}}}))
+        code, out, err = cli("check", path)
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert message in err, err
 
 
 def test_missing_file(cli, tmp_path):
