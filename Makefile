@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test setup benchmarks clean
+.PHONY: run test setup benchmarks docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 benchmarks: $(STAMP)
 	$(BIN)/python bench/benchmarks.py
+
+# the parameter tables of docs/units/*.md, from the config dataclasses
+docs: $(STAMP)
+	$(BIN)/python -m accelgen.doc_tables
 
 clean:
 	rm -rf build

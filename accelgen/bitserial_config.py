@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from .errors import require
 from .formats.bitmod_datatypes import FAMILIES, datatype_table
 from .numbers import ceil_log2, value_range
-from .unit import UnitConfig
+from .unit import UnitConfig, parameter
 
 SCALE_BITS = 8           # a group's scale: unsigned integer, times a per-row factor
 
@@ -15,15 +15,21 @@ SCALE_BITS = 8           # a group's scale: unsigned integer, times a per-row fa
 class BitSerialConfig(UnitConfig):
     kind: typing.ClassVar[str] = "bitserial"
 
-    pes: int = 4                 # output channels (matrix rows) in parallel
-    lanes: int = 8               # weights per PE per cycle (matrix columns)
-    bits_per_cycle: int = 1      # weight bit planes per cycle: 1 or 2
-    group_size: int = 128        # weights sharing a datatype and a scale
-    datatypes: tuple[str, ...] = FAMILIES
-    activation_bits: int = 8
-    max_groups: int = 4          # groups of the longest row: max_cols = that x group_size
-    output_bits: int = 32        # signed results of Σ scale·partial sum ...
-    output_shift: int = 0        # ... / 2^output_shift, rounded half up, saturated
+    pes: int = parameter(4, "1..64", "PEs: output channels (matrix rows) in parallel")
+    lanes: int = parameter(8, "1..64", "weights per PE per cycle (matrix columns of a "
+                                       "chunk)")
+    bits_per_cycle: int = parameter(1, "1, 2", "weight bit planes a PE takes per cycle")
+    group_size: int = parameter(128, "multiple of `lanes`, ≤ 4096",
+                                "weights sharing a datatype and a scale")
+    datatypes: tuple[str, ...] = parameter(FAMILIES, "list of `int2 int3 int4 int8 fp3 fp4`",
+                                           "the families a group may choose from",
+                                           shown="all six")
+    activation_bits: int = parameter(8, "2..8", "signed activations")
+    max_groups: int = parameter(4, "1..1024", "groups of the longest row: "
+                                              "`max_cols = max_groups × group_size`")
+    output_bits: int = parameter(32, "2..64", "signed results")
+    output_shift: int = parameter(0, "0..(exact width − 1)",
+                                  "results are Σ / 2^output_shift, rounded half up, saturated")
 
     def __post_init__(self):
         for name, top in (("pes", 64), ("lanes", 64), ("max_groups", 1024)):

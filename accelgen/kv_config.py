@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .errors import require
 from .numbers import ceil_log2, value_range
-from .unit import UnitConfig
+from .unit import UnitConfig, parameter
 
 QUERY_BITS = 8           # q elements: signed
 WEIGHT_BITS = 16         # p_t: unsigned, in units of 2^-16 (a softmax probability)
@@ -29,15 +29,19 @@ class Memory(enum.Enum):
 class KVBufferConfig(UnitConfig):
     kind: typing.ClassVar[str] = "kv_buffer"
 
-    heads: int = 2
-    head_dim: int = 64
-    max_tokens: int = 256
-    kv_bits: int = 4              # codes: signed, symmetric (-qmax..qmax)
-    input_bits: int = 16          # K and V arrive as signed int16 or int8
-    lanes: int = 8                # code elements read, and MACs, per cycle
-    policy: Policy = Policy.SINK_WINDOW
-    sink_tokens: int = 4
-    memory: Memory = Memory.BRAM
+    heads: int = parameter(2, "1..64", "heads, each with its own tokens and counters")
+    head_dim: int = parameter(64, "1..1024", "elements of a K or V vector")
+    max_tokens: int = parameter(256, "2..65536", "token slots per head")
+    kv_bits: int = parameter(4, "4, 8", "code width: symmetric, −qmax..qmax, "
+                                        "qmax = 2^(kv_bits−1) − 1")
+    input_bits: int = parameter(16, "16, 8", "K and V arrive as signed int16 or int8")
+    lanes: int = parameter(8, "1..min(32, head_dim)", "codes read and MACs per cycle")
+    policy: Policy = parameter(Policy.SINK_WINDOW, "`none`, `window`, `sink_window`",
+                               "what a full head does with a new token")
+    sink_tokens: int = parameter(4, "1..max_tokens−1 with `sink_window`, else 0",
+                                 "first tokens kept for ever")
+    memory: Memory = parameter(Memory.BRAM, "`bram`, `spram`",
+                               "the codes in block RAM, or (iCE40 UP5K) SPRAM")
 
     def __post_init__(self):
         for name, low, top in (("heads", 1, 64), ("head_dim", 1, 1024),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .errors import require
 from .numbers import ceil_log2, value_range
-from .unit import UnitConfig
+from .unit import UnitConfig, parameter
 
 
 class Dataflow(enum.Enum):
@@ -18,14 +18,19 @@ class Dataflow(enum.Enum):
 class SystolicConfig(UnitConfig):
     kind: typing.ClassVar[str] = "systolic"
 
-    rows: int = 4
-    cols: int = 4
-    activation_bits: int = 8
-    weight_bits: int = 8
-    signed: bool = True
-    dataflow: Dataflow = Dataflow.OUTPUT_STATIONARY
-    max_depth: int = 4096              # longest reduction (K) of one output-stationary job
-    accumulator_bits: int | None = None  # None: wide enough that nothing ever wraps
+    rows: int = parameter(4, "1..64", "PE rows: activations per cycle")
+    cols: int = parameter(4, "1..64", "PE columns: weights per cycle")
+    activation_bits: int = parameter(8, "2..8", "activation width")
+    weight_bits: int = parameter(8, "2..8", "weight width")
+    signed: bool = parameter(True, "bool", "both operands two's complement (true) or "
+                                           "unsigned")
+    dataflow: Dataflow = parameter(Dataflow.OUTPUT_STATIONARY,
+                                   "`output_stationary`, `weight_stationary`", "see below")
+    max_depth: int = parameter(4096, "1..2^20",
+                               "longest reduction K of one output-stationary job")
+    accumulator_bits: int | None = parameter(
+        None, "product bits..48", "explicit accumulator width (results then wrap); by "
+        "default wide enough that nothing ever wraps", shown="derived")
 
     def __post_init__(self):
         require(1 <= self.rows <= 64, "rows", f"must be an integer 1..64, got {self.rows}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .errors import require
 from .numbers import ceil_log2, value_range
-from .unit import UnitConfig
+from .unit import UnitConfig, parameter
 
 
 class Packing(enum.Enum):
@@ -21,16 +21,20 @@ SCALE_BITS = 16          # both scales and their product: unsigned fixed point
 class TernaryConfig(UnitConfig):
     kind: typing.ClassVar[str] = "ternary"
 
-    lanes_in: int = 4            # activations (matrix columns) per cycle
-    lanes_out: int = 4           # outputs (matrix rows) per cycle
-    max_rows: int = 64           # rows of the largest matrix (MLGRU: the hidden size)
-    max_cols: int = 64
-    activation_bits: int = 8
-    packing: Packing = Packing.TWO_BIT
-    double_buffer: bool = True   # load the next weights while the current ones compute
-    mlgru: bool = False          # the MLGRU token-mixer cell after the rescale
-    scale_fraction_bits: int = 8     # of the weight, activation and combined scales
-    output_bits: int = 24            # signed results, scale_fraction_bits fractional
+    lanes_in: int = parameter(4, "1..64", "activations (matrix columns) per cycle")
+    lanes_out: int = parameter(4, "1..64", "outputs (matrix rows) per cycle")
+    max_rows: int = parameter(64, "1..4096", "rows of the largest matrix (MLGRU: the "
+                                             "hidden size)")
+    max_cols: int = parameter(64, "1..4096", "columns of the largest matrix")
+    activation_bits: int = parameter(8, "4..8", "signed activations")
+    packing: Packing = parameter(Packing.TWO_BIT, "`2bit`, `base3`",
+                                 "how weights are stored on chip")
+    double_buffer: bool = parameter(True, "bool", "two weight banks: the next load fills "
+                                                  "while a job computes")
+    mlgru: bool = parameter(False, "bool", "the MLGRU token-mixer cell after the rescale")
+    scale_fraction_bits: int = parameter(8, "0..15 (≥ 5 with MLGRU)",
+                                         "F: fraction bits of both scales and of the results")
+    output_bits: int = parameter(24, "F+2..40", "signed results, F fractional bits")
 
     def __post_init__(self):
         for name in ("lanes_in", "lanes_out"):

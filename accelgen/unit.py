@@ -75,6 +75,16 @@ class UnitConfig(abc.ABC):
         return out
 
 
+def parameter(default, allowed: str, meaning: str, shown: str | None = None):
+    """A config field with its documentation: the values allowed and what it means (the
+    doc pages' parameter tables are generated from these: accelgen/doc_tables.py);
+    ``shown`` replaces the default in the table where the default is not a value."""
+    metadata = {"allowed": allowed, "meaning": meaning}
+    if shown is not None:
+        metadata["shown"] = shown
+    return dataclasses.field(default=default, metadata=metadata)
+
+
 def did_you_mean(key: str, allowed) -> str:
     close = difflib.get_close_matches(key, list(allowed), n=1)
     return f"did you mean {close[0]!r}? " if close else ""

@@ -10,6 +10,7 @@ import sys
 import pytest
 from amaranth.lib import wiring
 
+from accelgen.doc_tables import stale_pages
 from accelgen.registry import UNIT_KINDS, register
 from accelgen.sim.bench import Bench
 from accelgen.unit import UnitConfig
@@ -72,6 +73,11 @@ def test_every_test_config_meets_the_contract(name):
         assert len(paragraphs) >= 2, "the docstring's second paragraph is the job protocol"
         del component
         gc.collect()    # built to look at, never elaborated: warn here, where it is ignored
+
+
+def test_doc_tables_are_generated_from_the_configs():
+    """`python -m accelgen.doc_tables` rewrites them after a config change."""
+    assert stale_pages() == []
 
 
 def test_a_kind_name_cannot_be_taken_twice():

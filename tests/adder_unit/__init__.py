@@ -10,22 +10,24 @@ from pathlib import Path
 
 from accelgen.errors import require
 from accelgen.registry import register
-from accelgen.unit import UnitConfig, UnitKind
+from accelgen.unit import UnitConfig, UnitKind, parameter
 
 
 @dataclass(frozen=True)
 class AdderConfig(UnitConfig):
     kind: typing.ClassVar[str] = "adder"
 
-    width: int = 8          # bits of each signed operand
-    registered: bool = True  # the sum leaves a cycle after its operands (or at once)
+    width: int = parameter(8, "1..32", "bits of each signed operand")
+    stages: int = parameter(1, "1..4", "registers between the operands and the sum")
 
     def __post_init__(self):
         require(1 <= self.width <= 32, "width", f"must be an integer 1..32, got {self.width}")
+        require(1 <= self.stages <= 4, "stages", f"must be an integer 1..4, got {self.stages}")
 
     @property
     def latency(self) -> int:
-        return 1 if self.registered else 0
+        """Cycles from an operand beat to its sum."""
+        return self.stages
 
     @property
     def throughput(self) -> str:
@@ -39,8 +41,7 @@ class AdderConfig(UnitConfig):
 class AdderKind(UnitKind):
     config_class = AdderConfig
     doc = Path(__file__).parent / "doc.md"
-    test_configs = {"minimum": {"width": 1}, "wide": {"width": 32},
-                    "combinational": {"width": 5, "registered": False}}
+    test_configs = {"minimum": {"width": 1}, "wide-deep": {"width": 32, "stages": 4}}
 
     def component(self, config):
         from .hardware import Adder

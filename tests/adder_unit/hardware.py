@@ -1,6 +1,6 @@
 """The adder unit: one beat of two operands in, their sum out."""
 
-from amaranth.hdl import Module
+from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 
 from accelgen.hw.streams import stream_signature
@@ -12,7 +12,7 @@ class Adder(wiring.Component):
     """Adds the two operands of every beat.
 
     Each `operands` beat (a, b, last) gives one `result` beat (y = a + b, exact, and the
-    same last), in order, under back-pressure on both ports."""
+    same last) `stages` cycles later, in order, under back-pressure on both ports."""
 
     def __init__(self, config):
         self._config = config
@@ -20,14 +20,23 @@ class Adder(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        beat, result = self.operands.payload, self.result.payload
-        if not self._config.registered:
-            m.d.comb += [result.y.eq(beat.a + beat.b), result.last.eq(beat.last),
-                         self.result.valid.eq(self.operands.valid),
-                         self.operands.ready.eq(self.result.ready)]
-            return m
-        m.d.comb += self.operands.ready.eq(~self.result.valid | self.result.ready)
-        with m.If(self.operands.ready):
-            m.d.sync += [self.result.valid.eq(self.operands.valid),
-                         result.y.eq(beat.a + beat.b), result.last.eq(beat.last)]
+        layout = self.result.payload.shape()
+        beat = self.operands.payload
+        stages = [Signal(layout, name=f"stage{index}") for index in range(self._config.stages)]
+        valid = [Signal(name=f"valid{index}") for index in range(self._config.stages)]
+        # a stage takes a new value when it is empty or the one after it takes its own
+        takes = [Signal(name=f"takes{index}") for index in range(self._config.stages)]
+        downstream = self.result.ready
+        for index in reversed(range(self._config.stages)):
+            m.d.comb += takes[index].eq(~valid[index] | downstream)
+            downstream = takes[index]
+        sum_beat = Signal(layout)
+        m.d.comb += [sum_beat.y.eq(beat.a + beat.b), sum_beat.last.eq(beat.last)]
+        sources = [(self.operands.valid, sum_beat)]
+        sources += [(valid[index], stages[index]) for index in range(len(stages) - 1)]
+        for index, (source_valid, source) in enumerate(sources):
+            with m.If(takes[index]):
+                m.d.sync += [valid[index].eq(source_valid), stages[index].eq(source)]
+        m.d.comb += [self.operands.ready.eq(takes[0]), self.result.valid.eq(valid[-1]),
+                     self.result.payload.eq(stages[-1])]
         return m
