@@ -71,6 +71,15 @@ def status_layout(config: KVBufferConfig) -> data.StructLayout:
     })
 
 
+def read_item_layout() -> data.StructLayout:
+    """One item of the read pipeline (a code word to read, or an answer without one),
+    as it moves from stage to stage."""
+    return data.StructLayout({
+        "valid": 1, "op": 2, "flag": 1, "position": POSITION_BITS, "last": 1,
+        "null": 1, "token_first": 1, "token_end": 1, "pass_first": 1, "pass_end": 1,
+        "final_chunk": 1, "p_direct": 1, "p": WEIGHT_BITS, "q_zero": 1})
+
+
 def input_layouts(config: KVBufferConfig) -> dict:
     return {"command": command_layout(config), "append": append_layout(config),
             "query": query_layout(config)}
