@@ -6,6 +6,7 @@ from amaranth.lib import data, wiring
 
 from accelgen.bitserial_config import BitSerialConfig
 
+from .banks import pick
 from .bit_plane_dots import BitPlaneDots
 from .bitmod_decoder import CodeDecoder, datatype_info, datatype_info_layout, mantissa_layout
 from .bitserial_layouts import activation_layout, input_layouts, output_layouts, result_layout
@@ -109,7 +110,7 @@ class BitSerialUnit(wiring.Component):
         issue = busy & ~(last_step & current.group_end & spacing_busy) & \
             ~(last_step & current.row_end & ~fifo.can_reserve)
         move = held_valid & (~busy | (last_step & issue))
-        m.d.comb += self.weights.ready.eq(vectors.full.bit_select(use_slot, 1) &
+        m.d.comb += self.weights.ready.eq(pick(use_slot, [vectors.full[0], vectors.full[1]]) &
                                           (~held_valid | move))
         with m.If(accept):
             m.d.sync += held_valid.eq(1)

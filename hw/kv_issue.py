@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from accelgen.kv_config import POSITION_BITS, WEIGHT_BITS, KVBufferConfig
 from accelgen.numbers import index_range
 
+from .banks import pick
 from .kv_layouts import Op, read_item_layout
 
 
@@ -77,7 +78,7 @@ class ReadIssuer(wiring.Component):
                 # the walk's start addresses were computed from its rows in the cycle before
                 m.d.sync += value_pass.eq(0)
                 with m.If(self.op == Op.SCORE):
-                    with m.If(self.queries_full.bit_select(q_slot, 1)):
+                    with m.If(pick(q_slot, [self.queries_full[0], self.queries_full[1]])):
                         load_walk(self.held)
                         m.next = "SCORE"
                 with m.Else():

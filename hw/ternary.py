@@ -9,22 +9,16 @@ from accelgen.formats.ternary_codes import base3_byte
 from accelgen.numbers import index_range
 from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
-from .arithmetic import ceil_divide, multiply_by_constant
+from .banks import BankFlags, pick
 from .bitlinear_rescale import BitLinearRescale
 from .credit_fifo import result_fifo
 from .mlgru_cell import MLGRUCell
 from .pipeline import data_register, taps
 from .streams import stream_signature
 from .ternary_dot import TernaryDotProducts
-from .ternary_layouts import input_layouts, output_layouts, result_layout
-
-
-def _clamp(field, top: int):
-    """A header field into 1..top (no comparison where the field cannot exceed top)."""
-    at_least_one = Mux(field == 0, 1, field)
-    if (1 << len(field)) - 1 <= top:
-        return at_least_one
-    return Mux(field > top, top, at_least_one)
+from .ternary_layouts import activation_layout, input_layouts, output_layouts, result_layout
+from .ternary_loader import WeightLoader
+from .vector_buffer import VectorBuffer
 
 
 def _base3_table() -> list[int]:
@@ -38,14 +32,19 @@ def _base3_table() -> list[int]:
     return table
 
 
-def _pick(select, values: list):
-    """values[select] for one or two banks (a Mux: see weight_stationary.py on Array)."""
-    if len(values) == 1:
-        return values[0]
-    if isinstance(values[0], data.View):
-        return data.View(values[0].shape(), Mux(select, values[1].as_value(),
-                                                values[0].as_value()))
-    return Mux(select, values[1], values[0])
+def _two_bit_weights(m, config: TernaryConfig, word):
+    """A weight word in the two-bit form: as it is, or decoded from base 3 by one
+    256-entry table per byte."""
+    if config.packing is not Packing.BASE3:
+        return word
+    pieces = []
+    for byte in range(config.base3_bytes):
+        rom = Memory(shape=unsigned(10), depth=256, init=_base3_table())
+        m.submodules[f"base3_{byte}"] = rom
+        port = rom.read_port(domain="comb")
+        m.d.comb += port.addr.eq(word[8 * byte:8 * byte + 8])
+        pieces.append(port.data)
+    return Cat(*pieces)[:2 * config.weights_per_word]
 
 
 class TernaryUnit(wiring.Component):
@@ -78,162 +77,50 @@ class TernaryUnit(wiring.Component):
         fifo = result_fifo(m, self.result, result_layout(config),
                            depth=config.result_fifo_depth, max_reserve=1)
 
-        # --- weight memory: packed words, one bank per job in flight ------------------
+        # --- weights: packed words in the bank of their job; vectors: two slots ----------
         m.submodules.weight_memory = weight_memory = Memory(
             shape=unsigned(config.word_bits), depth=banks * bank_words, init=[])
         weight_write, weight_read = weight_memory.write_port(), weight_memory.read_port()
-
-        # per bank: the shape of its matrix, as the engine's counters need it
-        bank_layout = data.StructLayout({
-            "chunks_last": index_range(max_chunks),
-            "blocks_last": index_range(config.max_hidden_blocks),
-            "one_chunk": 1, "one_block": 1,
-            "cols_in_last_chunk": range(li + 1), "rows_in_last_block": range(lo + 1),
-            "scale": unsigned(SCALE_BITS)})
-        bank = [Signal(bank_layout, name=f"bank{index}") for index in range(banks)]
-        weights_full = [Signal(name=f"weights_full{index}") for index in range(banks)]
-
-        # A bank is `taken` from its last word's transfer until the engine is done with
-        # it, so ready is one register picked by the bank being loaded.
-        taken = [Signal(name=f"taken{index}") for index in range(banks)]
-        load_bank = Signal(index_range(banks))
-        load_address = Signal(index_range(bank_words))
-        room = Signal(init=1)       # load_address has not passed the bank's last word
-        in_load = Signal()
-        beat = self.weights.payload
-        loading = self.weights.valid & self.weights.ready
-        m.d.comb += self.weights.ready.eq(~_pick(load_bank, taken))
-        with m.If(loading):
-            m.d.sync += in_load.eq(~beat.last)
-            with m.If(room):
-                m.d.sync += [load_address.eq(load_address + 1),
-                             room.eq(load_address != bank_words - 1)]
-            with m.If(beat.last):
-                m.d.sync += [load_address.eq(0), room.eq(1)]
-                if banks == 2:
-                    m.d.sync += load_bank.eq(~load_bank)
-            for index in range(banks):
-                with m.If(beat.last & (load_bank == index)):
-                    m.d.sync += taken[index].eq(1)
-        # The word is written one cycle later, from registers.
-        write = Signal(data.StructLayout({"valid": 1, "last": 1, "bank": index_range(banks),
-                                          "address": index_range(banks * bank_words)}))
-        write_data = data_register(unsigned(config.word_bits), "write_data")
-        m.d.sync += [write.valid.eq(loading & room),
-                     write.last.eq(loading & beat.last), write.bank.eq(load_bank),
-                     write.address.eq(load_address + Mux(load_bank, bank_words, 0)),
-                     write_data.eq(beat.data)]
-        m.d.comb += [weight_write.en.eq(write.valid), weight_write.addr.eq(write.address),
-                     weight_write.data.eq(write_data)]
-        # A bank turns full four cycles after its last word is written: its header's
-        # fields (four cycles after its first word) and the engine's flags (one more)
-        # are ready by then, even for a one-word load.
-        loaded = taps(m, Signal(data.StructLayout({"valid": 1, "bank": index_range(banks)})), 4,
-                      name="loaded")
-        m.d.comb += [loaded[0].valid.eq(write.last), loaded[0].bank.eq(write.bank)]
-        loaded = loaded[-1]
-
-        # The header (first beat) is clamped and divided into chunks and blocks over the
-        # next cycles, before the engine may use the bank (see `loaded`).
-        header = Signal(data.StructLayout({"valid": 1, "bank": index_range(banks),
-                                           "rows": beat.rows.shape(), "cols": beat.cols.shape(),
-                                           "scale": unsigned(SCALE_BITS)}))
-        m.d.sync += [header.valid.eq(loading & ~in_load), header.bank.eq(load_bank),
-                     header.rows.eq(beat.rows), header.cols.eq(beat.cols),
-                     header.scale.eq(beat.scale)]
-        # three register stages: clamp, divide, then the bank's fields
-        shape = data.StructLayout({"valid": 1, "bank": index_range(banks),
-                                   "rows": range(config.max_rows + 1),
-                                   "cols": range(config.max_cols + 1),
-                                   "chunks": range(max_chunks + 1),
-                                   "blocks": range(config.max_hidden_blocks + 1),
-                                   "scale": unsigned(SCALE_BITS)})
-        clamped, divided = Signal(shape, name="clamped"), Signal(shape, name="divided")
-        m.d.sync += [
-            clamped.valid.eq(header.valid), clamped.bank.eq(header.bank),
-            clamped.scale.eq(header.scale),
-            clamped.rows.eq(_clamp(header.rows, config.max_rows)),
-            clamped.cols.eq(_clamp(header.cols, config.max_cols)),
-            divided.eq(clamped),
-            divided.chunks.eq(ceil_divide(clamped.cols, li, config.max_cols)),
-            divided.blocks.eq(ceil_divide(clamped.rows, lo, config.max_rows)),
-        ]
-        for index in range(banks):
-            with m.If(divided.valid & (divided.bank == index)):
-                m.d.sync += [
-                    bank[index].chunks_last.eq(divided.chunks - 1),
-                    bank[index].blocks_last.eq(divided.blocks - 1),
-                    bank[index].one_chunk.eq(divided.chunks == 1),
-                    bank[index].one_block.eq(divided.blocks == 1),
-                    bank[index].cols_in_last_chunk.eq(
-                        divided.cols + li - multiply_by_constant(divided.chunks, li)),
-                    bank[index].rows_in_last_block.eq(
-                        divided.rows + lo - multiply_by_constant(divided.blocks, lo)),
-                    bank[index].scale.eq(divided.scale),
-                ]
-
-        # --- activation buffer: two vectors, one filling while the other is used ------
-        # block RAM even when shallow: as LUT RAM it would cost more LUTs than a lane
-        m.submodules.activation_buffer = activation_buffer = Memory(
-            shape=unsigned(li * config.activation_bits), depth=2 * max_chunks, init=[],
-            attrs={"ram_style": "block"})
-        activation_write = activation_buffer.write_port()
-        activation_read = activation_buffer.read_port()
-        vector_layout = data.StructLayout({"scale": unsigned(SCALE_BITS), "start": 1,
-                                           "final": 1})
-        vector = [Signal(vector_layout, name=f"vector{index}") for index in range(2)]
-        vector_full = [Signal(name=f"vector_full{index}") for index in range(2)]
-        fill_slot = Signal()
-        fill_address = Signal(range(max_chunks + 1))
-        in_vector = Signal()
-        chunk = self.activations.payload
-        filling = self.activations.valid & self.activations.ready
-        m.d.comb += [
-            self.activations.ready.eq(~_pick(fill_slot, vector_full)),
-            activation_write.en.eq(filling & (fill_address != max_chunks)),
-            activation_write.addr.eq(fill_address + Mux(fill_slot, max_chunks, 0)),
-            activation_write.data.eq(chunk.x),
-        ]
-        with m.If(filling):
-            m.d.sync += in_vector.eq(~chunk.last)
-            with m.If(fill_address != max_chunks):
-                m.d.sync += fill_address.eq(fill_address + 1)
-            for index in range(2):
-                with m.If(~in_vector & (fill_slot == index)):
-                    m.d.sync += [vector[index].scale.eq(chunk.scale),
-                                 vector[index].start.eq(chunk.start),
-                                 vector[index].final.eq(chunk.final)]
-                with m.If(chunk.last & (fill_slot == index)):
-                    m.d.sync += vector_full[index].eq(1)
-            with m.If(chunk.last):
-                m.d.sync += [fill_address.eq(0), fill_slot.eq(~fill_slot)]
+        m.submodules.loader = loader = WeightLoader(config)
+        m.submodules.banks = bank_flags = BankFlags(banks)
+        m.submodules.vectors = vectors = VectorBuffer(activation_layout(config), max_chunks)
+        wiring.connect(m, wiring.flipped(self.weights), loader.weights)
+        wiring.connect(m, wiring.flipped(self.activations), vectors.vector)
+        m.d.comb += [weight_write.en.eq(loader.write_en),
+                     weight_write.addr.eq(loader.write_address),
+                     weight_write.data.eq(loader.write_data), loader.busy.eq(bank_flags.busy),
+                     bank_flags.occupy.eq(loader.occupy),
+                     bank_flags.occupy_bank.eq(loader.occupy_bank),
+                     bank_flags.fill.eq(loader.loaded), bank_flags.fill_bank.eq(loader.loaded_bank)]
+        shapes = [loader.shapes[index] for index in range(banks)]
 
         # --- the engine: one weight word and one activation chunk per cycle ------------
         compute_bank = Signal(index_range(banks))
         use_slot = Signal()
-        active = _pick(compute_bank, bank)
-        current = _pick(use_slot, vector)
+        active = pick(compute_bank, shapes)
+        current = pick(use_slot, [vectors.header[0], vectors.header[1]])
         chunk_index = Signal(index_range(max_chunks))
         phase = Signal(index_range(config.projections))
         block = Signal(index_range(config.max_hidden_blocks))
 
         issue = Signal()
-        m.d.comb += issue.eq(_pick(compute_bank, weights_full) & _pick(use_slot, vector_full) &
+        m.d.comb += issue.eq(pick(compute_bank, [bank_flags.full[b] for b in range(banks)]) &
+                             pick(use_slot, [vectors.full[0], vectors.full[1]]) &
                              fifo.can_reserve)
         # "at its last value" flags are registers, computed from the counters' next
         # values against the next bank's shape: nothing compares counters behind issue.
         chunk_last, block_last = Signal(init=1), Signal(init=1)
         phase_last = phase == config.projections - 1
         vector_end = chunk_last & phase_last & block_last
+        job_end = issue & vector_end & current.final
         m.d.comb += fifo.reserve.eq(issue & chunk_last & phase_last)
         next_slot = use_slot ^ (issue & vector_end)
-        next_bank = (compute_bank ^ (issue & vector_end & current.final)
-                     if banks == 2 else compute_bank)
+        next_bank = compute_bank ^ job_end if banks == 2 else compute_bank
         # Each counter either stays, steps or wraps to 0; the three compares come from
         # registers, in parallel, and the handshake only picks one.
         step_chunk = issue
         step_block = issue & chunk_last & phase_last
-        next_shape = _pick(next_bank, bank)
+        next_shape = pick(next_bank, shapes)
         next_chunk = Mux(step_chunk, Mux(chunk_last, 0, chunk_index + 1), chunk_index)
         next_phase = Mux(issue & chunk_last, Mux(phase_last, 0, phase + 1), phase)
         next_block = Mux(step_block, Mux(block_last, 0, block + 1), block)
@@ -247,26 +134,19 @@ class TernaryUnit(wiring.Component):
                                               block + 1 == active.blocks_last),
                               block == active.blocks_last)),
         ]
-        # memory addresses, bank and slot offsets included, are registers too
+        # the weight address, bank offset included, is a register too; the vector's is
+        # its slot and chunk side by side
         weight_address = Signal(index_range(banks * bank_words))
-        activation_address = Signal(range(2 * max_chunks))
         with m.If(issue):
-            m.d.sync += [weight_address.eq(weight_address + 1),
-                         activation_address.eq(activation_address + 1)]
-            with m.If(chunk_last):
-                m.d.sync += activation_address.eq(Mux(next_slot, max_chunks, 0))
+            m.d.sync += weight_address.eq(weight_address + 1)
             with m.If(vector_end):
                 m.d.sync += weight_address.eq(Mux(next_bank, bank_words, 0))
-        for index in range(2):
-            with m.If(issue & vector_end & (use_slot == index)):
-                m.d.sync += vector_full[index].eq(0)
-        for index in range(banks):
-            with m.If(issue & vector_end & current.final & (compute_bank == index)):
-                m.d.sync += [weights_full[index].eq(0), taken[index].eq(0)]
-            with m.If(loaded.valid & (loaded.bank == index)):
-                m.d.sync += weights_full[index].eq(1)
         m.d.comb += [weight_read.addr.eq(weight_address),
-                     activation_read.addr.eq(activation_address)]
+                     vectors.read_en.eq(1), vectors.read_slot.eq(use_slot),
+                     vectors.read_chunk.eq(chunk_index),
+                     vectors.release.eq(issue & vector_end), vectors.release_slot.eq(use_slot),
+                     bank_flags.empty.eq(job_end), bank_flags.empty_bank.eq(compute_bank),
+                     bank_flags.free.eq(job_end), bank_flags.free_bank.eq(compute_bank)]
 
         # What travels beside the data, one register per pipeline stage.
         flags = Signal(data.StructLayout({
@@ -289,19 +169,10 @@ class TernaryUnit(wiring.Component):
 
         # Stage 1: the read word is unpacked to two bits per weight, and activation
         # lanes past the matrix's columns are zeroed; stage 2 holds both.
-        word = weight_read.data
-        if config.packing is Packing.BASE3:
-            pieces = []
-            for byte in range(config.base3_bytes):
-                rom = Memory(shape=unsigned(10), depth=256, init=_base3_table())
-                m.submodules[f"base3_{byte}"] = rom
-                port = rom.read_port(domain="comb")
-                m.d.comb += port.addr.eq(word[8 * byte:8 * byte + 8])
-                pieces.append(port.data)
-            word = Cat(*pieces)[:2 * config.weights_per_word]
+        word = _two_bit_weights(m, config, weight_read.data)
         m.submodules.dot = dot = TernaryDotProducts(config)
         weights = data_register(unsigned(2 * config.weights_per_word), "trits")
-        x_in = data.View(dot.x.shape(), activation_read.data)
+        x_in = data.View(dot.x.shape(), vectors.data.as_value())
         x = Signal(dot.x.shape(), name="x", reset_less=True)
         m.d.sync += weights.eq(word)
         for lane in range(li):

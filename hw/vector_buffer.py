@@ -1,27 +1,33 @@
 """Two activation vectors in block RAM: one fills from a stream while the engine
 reads the other."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from accelgen.numbers import index_range
+from accelgen.numbers import ceil_log2, index_range
+
+from .banks import pick
 
 
 class VectorBuffer(wiring.Component):
-    """Beats of a vector (its one field besides ``last``: one chunk of lanes each,
-    ``last`` ending the vector) fill slot 0,
-    then slot 1, then 0 again; a slot takes a vector only when the engine has
-    ``release``d its previous one. Beats past ``max_chunks`` are taken and dropped.
+    """Beats of a vector (its first field: one chunk of lanes each; ``last`` ends the
+    vector) fill slot 0, then slot 1, then 0 again; a slot takes a vector only when the
+    engine has ``release``d its previous one. Beats past ``max_chunks`` are taken and
+    dropped. The beat's other fields, if any, are the vector's ``header``: taken from
+    its first beat, kept per slot.
 
     The engine reads chunk ``read_chunk`` of slot ``read_slot`` with ``read_en``;
-    ``data`` has it from the next cycle on, and keeps it until the next read.
+    ``data`` has it from the next cycle on, and keeps it until the next read. A slot
+    starts at a power-of-two address, so the read address is the two side by side (no
+    adder between the engine's counters and the memory).
 
     Members
     -------
-    vector : In(stream.Signature(StructLayout({"x": ..., "last": 1})))
-    full, chunks_last : Out, per slot: a vector is there; its chunk count − 1
+    vector : In(stream.Signature(StructLayout({"x": ..., [header fields], "last": 1})))
+    full, chunks_last, header : Out, per slot: a vector is there; its chunk count − 1;
+        its header fields
     read_slot, read_chunk, read_en : In
     data : Out(the vector field's layout)
     release, release_slot : In: the engine is done with that slot's vector
@@ -29,12 +35,15 @@ class VectorBuffer(wiring.Component):
 
     def __init__(self, beat_layout: data.StructLayout, max_chunks: int):
         self._max_chunks = max_chunks
-        self._field = next(name for name, _ in beat_layout if name != "last")
+        fields = [name for name, _ in beat_layout if name != "last"]
+        self._field, self._header = fields[0], fields[1:]
         self._x = beat_layout[self._field].shape
+        header = data.StructLayout({name: beat_layout[name].shape for name in self._header})
         super().__init__({
             "vector": In(stream.Signature(beat_layout)),
             "full": Out(2),
             "chunks_last": Out(data.ArrayLayout(index_range(max_chunks), 2)),
+            **({"header": Out(data.ArrayLayout(header, 2))} if self._header else {}),
             "read_slot": In(1), "read_chunk": In(index_range(max_chunks)), "read_en": In(1),
             "data": Out(self._x),
             "release": In(1), "release_slot": In(1),
@@ -43,8 +52,9 @@ class VectorBuffer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         max_chunks = self._max_chunks
+        chunk_bits = ceil_log2(max_chunks)
         # block RAM even when shallow: as LUT RAM it would cost more LUTs than a lane
-        m.submodules.memory = memory = Memory(shape=self._x, depth=2 * max_chunks, init=[],
+        m.submodules.memory = memory = Memory(shape=self._x, depth=2 << chunk_bits, init=[],
                                               attrs={"ram_style": "block"})
         write, read = memory.write_port(), memory.read_port()
 
@@ -54,12 +64,17 @@ class VectorBuffer(wiring.Component):
         filling = self.vector.valid & self.vector.ready
         room = fill_address != max_chunks
         m.d.comb += [
-            self.vector.ready.eq(~self.full.bit_select(fill_slot, 1)),
+            self.vector.ready.eq(~pick(fill_slot, [self.full[0], self.full[1]])),
             write.en.eq(filling & room),
-            write.addr.eq(fill_address + Mux(fill_slot, max_chunks, 0)),
+            write.addr.eq(Cat(fill_address[:chunk_bits], fill_slot)),
             write.data.eq(beat[self._field]),
         ]
+        in_vector = Signal()           # a beat of the vector filling was taken
         with m.If(filling):
+            m.d.sync += in_vector.eq(~beat.last)
+            for slot in range(2):
+                with m.If(~in_vector & (fill_slot == slot)):
+                    m.d.sync += [self.header[slot][name].eq(beat[name]) for name in self._header]
             with m.If(room):
                 m.d.sync += fill_address.eq(fill_address + 1)
             with m.If(beat.last):
@@ -73,6 +88,6 @@ class VectorBuffer(wiring.Component):
             with m.If(self.release & (self.release_slot == slot)):
                 m.d.sync += self.full[slot].eq(0)
         m.d.comb += [read.en.eq(self.read_en),
-                     read.addr.eq(self.read_chunk + Mux(self.read_slot, max_chunks, 0)),
+                     read.addr.eq(Cat(self.read_chunk[:chunk_bits], self.read_slot)),
                      self.data.eq(read.data)]
         return m

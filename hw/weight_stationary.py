@@ -1,11 +1,12 @@
 """Weight-stationary systolic array: each PE holds one weight, partial sums flow down."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import data, wiring
 
 from accelgen.numbers import index_range
 from accelgen.systolic_config import SystolicConfig
 
+from .banks import BankFlags, pick
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
 from .systolic_layouts import (accumulator_shape, product_shape, result_layout,
@@ -43,20 +44,17 @@ class WeightStationaryArray(wiring.Component):
         results = result_fifo(m, self.result, result_layout(config),
                               depth=config.result_fifo_depth, max_reserve=1)
 
-        # Bank bookkeeping. A bank is `busy` from its tile's final row until the last
-        # vector of its job has passed the bottom-right PE (then it may be reloaded), and
-        # `fresh` until its job's last vector enters (then the next job may not use it).
-        # (Mux, not Array: Icarus never evaluates the case block Array becomes until an
-        # input of it changes, so a ready built that way stays X after reset.)
-        busy = [Signal(name=f"busy{bank}") for bank in range(2)]
-        fresh = [Signal(name=f"fresh{bank}") for bank in range(2)]
+        # Bank bookkeeping. A bank is busy from its tile's final row until the last vector
+        # of its job has passed the bottom-right PE (then it may be reloaded), and full
+        # until its job's last vector enters (then the next job may not use it).
+        m.submodules.banks = banks = BankFlags(2)
         load_bank = Signal()
         load_row = Signal(index_range(rows))
         compute_bank = Signal()
 
         loading = self.weights.valid & self.weights.ready
         tile_done = self.weights.payload.last | (load_row == rows - 1)
-        m.d.comb += self.weights.ready.eq(~Mux(load_bank, busy[1], busy[0]))
+        m.d.comb += self.weights.ready.eq(~pick(load_bank, [banks.busy[0], banks.busy[1]]))
         with m.If(loading):
             m.d.sync += load_row.eq(0 if rows == 1 else load_row + 1)
             with m.If(tile_done):
@@ -74,7 +72,7 @@ class WeightStationaryArray(wiring.Component):
 
         issue = Signal()
         m.d.comb += [
-            self.activations.ready.eq(Mux(compute_bank, fresh[1], fresh[0]) &
+            self.activations.ready.eq(pick(compute_bank, [banks.full[0], banks.full[1]]) &
                                      results.can_reserve),
             issue.eq(self.activations.valid & self.activations.ready),
             results.reserve.eq(issue),
@@ -91,22 +89,21 @@ class WeightStationaryArray(wiring.Component):
         # product register follows, and the sum from above is added one cycle later.
         diagonal = taps(m, flags, rows + cols + 2, name="flags")
 
-        for bank in range(2):
-            release = diagonal[rows + cols - 1]  # the last PE's bank select
-            with m.If(release.valid & release.last & (release.bank == bank)):
-                m.d.sync += busy[bank].eq(0)
-            with m.If(job_done & (compute_bank == bank)):
-                m.d.sync += fresh[bank].eq(0)
-            with m.If(write.valid & write.tile_done & (write.bank == bank)):
-                m.d.sync += [busy[bank].eq(1), fresh[bank].eq(1)]
+        release = diagonal[rows + cols - 1]  # the last PE's bank select
+        tile_written = write.valid & write.tile_done
+        m.d.comb += [banks.occupy.eq(tile_written), banks.occupy_bank.eq(write.bank),
+                     banks.fill.eq(tile_written), banks.fill_bank.eq(write.bank),
+                     banks.empty.eq(job_done), banks.empty_bank.eq(compute_bank),
+                     banks.free.eq(release.valid & release.last),
+                     banks.free_bank.eq(release.bank)]
 
         a_in = [delay(m, self.activations.payload.a[i], i, name=f"a_skew{i}")
                 for i in range(rows)]
         from_above = [0] * cols
         for i in range(rows):
             for j in range(cols):
-                banks = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
-                         for bank in range(2)]
+                held = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
+                        for bank in range(2)]
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 # the multiplier's inputs: the weight picked from its bank into a
                 # register of its own, the activation one register after the chain (which
@@ -119,7 +116,7 @@ class WeightStationaryArray(wiring.Component):
                 m.d.sync += [
                     a.eq(a_in[i]),
                     a_dsp.eq(a),
-                    weight.eq(Mux(diagonal[i + j + 1].bank, banks[1], banks[0])),
+                    weight.eq(pick(diagonal[i + j + 1].bank, held)),
                     product.eq(a_dsp * weight),
                     partial.eq(from_above[j] + product),
                 ]
@@ -127,10 +124,10 @@ class WeightStationaryArray(wiring.Component):
                 for bank in range(2):
                     with m.If(write.valid & (write.bank == bank)):
                         with m.If(write.row == i):
-                            m.d.sync += banks[bank].eq(write_row[j])
+                            m.d.sync += held[bank].eq(write_row[j])
                         with m.Elif(write.row == 0):
                             # the first row of a tile clears the rows it may not send
-                            m.d.sync += banks[bank].eq(0)
+                            m.d.sync += held[bank].eq(0)
 
         # Column j leaves the bottom row j cycles after column 0: de-skew, then capture.
         capture = diagonal[rows + cols + 2]

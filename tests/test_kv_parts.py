@@ -214,7 +214,8 @@ def test_the_issuer_reads_every_chunk_of_every_token_then_releases_q():
                 await ctx.tick()
                 assert ctx.get(issuer.query_read) and ctx.get(issuer.query_chunk) == chunk
         assert done and ctx.get(issuer.query_release)
-        assert items == [(2 * config.chunks * t + c, 7 + t, c == 0, c == 1, c == 1, t == 2 and c == 1)
+        stride = 2 * config.chunks
+        assert items == [(stride * t + c, 7 + t, c == 0, c == 1, c == 1, t == 2 and c == 1)
                          for t in range(3) for c in range(config.chunks)]
     simulate(issuer, bench)
 
