@@ -4,7 +4,7 @@ import typing
 from dataclasses import dataclass
 
 from .errors import require
-from .formats.bitmod_datatypes import FAMILIES, datatype_table
+from .formats.bitmod_datatypes import FAMILIES, datatype_table, family_datatypes
 from .numbers import ceil_log2, value_range
 from .unit import UnitConfig, parameter
 
@@ -176,6 +176,14 @@ class BitSerialConfig(UnitConfig):
         """Cycles of the dequantizer from a group's start to its scaled sum: one per
         scale bit, then the add."""
         return SCALE_BITS + 2
+
+    @property
+    def stored_bits(self) -> int:
+        """Bits of a weight as the PE holds it: an integer's code, or a float's M (as
+        wide as its family's widest variant)."""
+        return max(family_datatypes(family)[0].code_bits if family.startswith("int") else
+                   max(datatype.planes for datatype in family_datatypes(family))
+                   for family in self.datatypes)
 
     @property
     def latency(self) -> int:

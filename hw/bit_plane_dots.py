@@ -9,7 +9,7 @@ from amaranth.lib.wiring import In, Out
 from accelgen.bitserial_config import BitSerialConfig
 
 from .adder_tree import adder_tree
-from .bitmod_decoder import mantissa_layout, stored_bits
+from .bitmod_decoder import mantissa_layout
 from .pipeline import data_register, taps
 
 
@@ -33,7 +33,7 @@ class BitPlaneDots(wiring.Component):
         super().__init__({
             "weights": In(data.ArrayLayout(mantissa_layout(config), config.pes * config.lanes)),
             "x": In(data.ArrayLayout(signed(config.activation_bits), config.lanes)),
-            "top": In(data.ArrayLayout(range(stored_bits(config)), config.pes)),
+            "top": In(data.ArrayLayout(range(config.stored_bits), config.pes)),
             "step": In(range(config.planes // config.bits_per_cycle)),
             "valid": In(1), "first": In(1), "last": In(1),
             "group_first": In(1), "group_end": In(1),

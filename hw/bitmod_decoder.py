@@ -1,6 +1,6 @@
 """Weight codes of every BitMoD datatype to the one form the PEs compute with:
 w = M · 2^s, M a two's-complement integer taken a bit plane at a time (see
-golden.bitmod_datatypes).
+accelgen.formats.bitmod_datatypes).
 
 An integer code is its own M, so it is stored as it comes; planes above its sign bit
 are read as the sign bit (each row's ``top`` plane clamps the index), which sign-extends
@@ -29,14 +29,6 @@ def _float_tables(config: BitSerialConfig) -> dict:
     return tables
 
 
-def stored_bits(config: BitSerialConfig) -> int:
-    """Bits of a weight as the PE holds it: an integer's code, or a float's M."""
-    widths = [family_datatypes(family)[0].code_bits for family in config.datatypes
-              if family.startswith("int")]
-    widths += [bits for _, bits, _ in _float_tables(config).values()]
-    return max(widths)
-
-
 def datatype_info_layout(config: BitSerialConfig) -> data.StructLayout:
     """What a row's selector says, once per group: its float table if any, the sign bit's
     plane, the special value a float's −0 code takes, and the steps a chunk needs as a
@@ -45,15 +37,15 @@ def datatype_info_layout(config: BitSerialConfig) -> data.StructLayout:
         # one bit per float family: its table (and no zero-width fields, which the
         # Verilog would declare as [-1:0])
         "floats": max(1, len(_float_tables(config))),
-        "top": range(stored_bits(config)),
-        "special_m": signed(stored_bits(config)),
+        "top": range(config.stored_bits),
+        "special_m": signed(config.stored_bits),
         "special_s": _shift_shape(config),
         "steps": config.planes // config.bits_per_cycle,
     })
 
 
 def mantissa_layout(config: BitSerialConfig) -> data.StructLayout:
-    return data.StructLayout({"m": unsigned(stored_bits(config)),
+    return data.StructLayout({"m": unsigned(config.stored_bits),
                               "s": _shift_shape(config)})
 
 
