@@ -5,7 +5,6 @@ package (a user's, or the test suite's) registers the same way, from its module,
 the simulator process finds it again through that module (``kind_module``).
 """
 
-from .errors import AccelgenError
 from .kinds.bitserial import BitSerialKind
 from .kinds.kv_buffer import KVBufferKind
 from .kinds.systolic import SystolicKind
@@ -28,14 +27,6 @@ def register(kind: UnitKind) -> UnitKind:
         raise ValueError(f"kind {name!r} is registered already, by {type(known).__name__}")
     UNIT_KINDS[name] = kind
     return kind
-
-
-def unit_kind(name: str) -> UnitKind:
-    try:
-        return UNIT_KINDS[name]
-    except KeyError:
-        raise AccelgenError(f"unknown unit kind {name!r}; known: "
-                            f"{', '.join(UNIT_KINDS)}") from None
 
 
 def kind_module(kind: UnitKind) -> str:
