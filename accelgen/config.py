@@ -17,7 +17,8 @@ from .registry import UNIT_KINDS
 from .unit import UnitConfig, did_you_mean
 
 DEFAULT_CONFIG = "default.yaml"
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# fullmatch: `$` would let a trailing newline through (into Yosys module names)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def parse_design(data, source: str) -> DesignConfig:
                     "allowed: name, units")
         require("name" in data, "name", "missing; give the design a name")
         name = data["name"]
-        require(isinstance(name, str) and _IDENTIFIER.match(name) is not None, "name",
+        require(isinstance(name, str) and _IDENTIFIER.fullmatch(name) is not None, "name",
                 f"must be an identifier (letters, digits, _), got {name!r}")
         require("units" in data, "units", "missing; list at least one unit")
         units = data["units"]
@@ -68,8 +69,8 @@ def parse_design(data, source: str) -> DesignConfig:
         built = {}
         for unit_name, body in units.items():
             path = f"units.{unit_name}"
-            require(isinstance(unit_name, str) and _IDENTIFIER.match(unit_name) is not None,
-                    path, "unit names must be identifiers (letters, digits, _)")
+            require(isinstance(unit_name, str) and _IDENTIFIER.fullmatch(unit_name) is not None,
+                    f"units.{unit_name!r}", "unit names must be identifiers (letters, digits, _)")
             require(isinstance(body, dict), path, "must be a mapping with a 'kind' key")
             require("kind" in body, f"{path}.kind",
                     f"missing; allowed: {', '.join(UNIT_KINDS)}")
@@ -85,6 +86,21 @@ def parse_design(data, source: str) -> DesignConfig:
     except ConfigError as error:
         raise AccelgenError(f"{source}: {error}") from None
     return DesignConfig(name=name, units=built, source=source)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a key given twice in one mapping is an error (PyYAML
+    keeps the last one silently: a unit or setting would vanish)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice in one mapping", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_config(path: str | Path | None = None) -> DesignConfig:
@@ -103,7 +119,7 @@ def load_config(path: str | Path | None = None) -> DesignConfig:
             raise AccelgenError(f"{source}: cannot read config ({error.__class__.__name__})") \
                 from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -24,6 +24,10 @@ def write_atomically(path: str | Path, text: str) -> Path:
     try:
         with os.fdopen(handle, "w") as file:
             file.write(text)
+        # mkstemp makes the file 0600; an output file gets the mode the umask gives
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -124,6 +124,8 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     from cocotb_tools.runner import get_runner
 
     check_simulator(simulator)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 1 << 32:
+        raise AccelgenError(f"--seed: must be an integer 0..{(1 << 32) - 1}, got {seed!r}")
     config = design.unit(unit)
     kind = UNIT_KINDS[config.kind]
     top = module_name(design, unit)

@@ -55,6 +55,18 @@ def test_generate_to_folder_and_second_preset(cli, tmp_path):
     assert set(manifest["streams"]) == {"weights", "activations", "result"}
 
 
+def test_generated_files_take_the_mode_the_umask_gives(cli, tmp_path):
+    import os
+    old = os.umask(0o022)
+    try:
+        code, _, _ = cli("generate", "-o", tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert code == 0
+    for made in ("gemm.v", "gemm.json"):
+        assert (tmp_path / "out" / made).stat().st_mode & 0o777 == 0o644
+
+
 def test_generate_into_a_file_path_is_a_clear_error(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -46,6 +46,8 @@ def test_a_broken_netlist_fails_and_names_seed_config_and_element(cli, in_tmp):
 def test_sim_arguments_are_checked(cli, tmp_path, in_tmp):
     code, _, err = cli("sim", "--simulator", "modelsim")
     assert code == 2 and "allowed: verilator, icarus" in err
+    code, _, err = cli("sim", "--seed", "-1")
+    assert code == 2 and "--seed: must be an integer 0..4294967295, got -1" in err
     code, _, err = cli("sim", "--unit", "nope")
     assert code == 2 and "no unit 'nope'" in err
     code, _, err = cli("sim", "--verilog", tmp_path / "missing.v")
