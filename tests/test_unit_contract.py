@@ -41,8 +41,10 @@ def test_kind_provides_every_part(name):
     bench = kind.bench()
     assert issubclass(bench, Bench) and not inspect.isabstract(bench), \
         f"{bench.__name__} lacks hooks: {sorted(getattr(bench, '__abstractmethods__', []))}"
-    assert bench.config_class is kind.config_class
     reference = kind.reference()
+    # the bench names its config class and reference itself (the simulator process
+    # knows no registry): they must be the kind's
+    assert bench.config_class is kind.config_class and bench.reference is reference
     for part in ("input_layouts", "output_layouts", "reference_beats"):
         assert callable(getattr(reference, part, None)), f"the reference has no {part}"
 
