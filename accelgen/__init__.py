@@ -6,9 +6,12 @@ only when first used.
 """
 
 import importlib
+import importlib.metadata
 
 from .config import DesignConfig, load_config
 from .errors import AccelgenError
+
+__version__ = importlib.metadata.version("accelgen")
 
 _LAZY = {
     "generate": "accelgen.generation",

@@ -21,11 +21,49 @@ DEFAULT_CONFIG = "default.yaml"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+LINKS = ("uart",)
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """The host link of the built system (``host:`` in a design file)."""
+    link: str = "uart"
+    baud: int | None = None     # None: the board's default
+    credits: int = 2            # DATA frames each input port buffers
+    frame_bytes: int = 256      # largest DATA body
+
+    def __post_init__(self):
+        require(self.link in LINKS, "link", f"must be one of {' | '.join(LINKS)}, "
+                                            f"got {self.link!r}")
+        require(self.baud is None or 9600 <= self.baud <= 12_000_000, "baud",
+                f"must be 9600..12000000, got {self.baud!r}")
+        require(1 <= self.credits <= 16, "credits", f"must be 1..16, got {self.credits!r}")
+        require(16 <= self.frame_bytes <= 4096, "frame_bytes",
+                f"must be 16..4096, got {self.frame_bytes!r}")
+
+    @classmethod
+    def from_settings(cls, settings) -> "HostConfig":
+        require(isinstance(settings, dict), "", "must be a mapping (link, baud, credits, "
+                                                "frame_bytes)")
+        names = list(cls.__dataclass_fields__)
+        for key, value in settings.items():
+            require(key in names, str(key), f"unknown key; {did_you_mean(str(key), names)}"
+                                            f"allowed: {', '.join(names)}")
+            if key != "link" and not (key == "baud" and value is None):
+                require(isinstance(value, int) and not isinstance(value, bool), str(key),
+                        f"must be an integer, got {value!r}")
+        return cls(**settings)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
 @dataclass(frozen=True)
 class DesignConfig:
     name: str
     units: dict
     source: str = "<default>"
+    host: HostConfig = HostConfig()
 
     def unit(self, name: str) -> UnitConfig:
         if name not in self.units:
@@ -39,7 +77,8 @@ class DesignConfig:
 
     def to_dict(self) -> dict:
         return {"name": self.name,
-                "units": {name: unit.to_dict() for name, unit in self.units.items()}}
+                "units": {name: unit.to_dict() for name, unit in self.units.items()},
+                "host": self.host.to_dict()}
 
 
 def single_unit_design(name: str, unit: str, kind: str, source: str | None = None,
@@ -55,9 +94,9 @@ def parse_design(data, source: str) -> DesignConfig:
         require(isinstance(data, dict), "", "the config must be a YAML mapping with "
                                             "'name' and 'units'")
         for key in data:
-            require(key in ("name", "units"), str(key),
-                    f"unknown key; {did_you_mean(str(key), ['name', 'units'])}"
-                    "allowed: name, units")
+            require(key in ("name", "units", "host"), str(key),
+                    f"unknown key; {did_you_mean(str(key), ['name', 'units', 'host'])}"
+                    "allowed: name, units, host")
         require("name" in data, "name", "missing; give the design a name")
         name = data["name"]
         require(isinstance(name, str) and _IDENTIFIER.fullmatch(name) is not None, "name",
@@ -83,9 +122,13 @@ def parse_design(data, source: str) -> DesignConfig:
                 built[unit_name] = UNIT_KINDS[kind].config_class.from_settings(settings)
             except ConfigError as error:
                 raise error.under(path) from None
+        try:
+            host = HostConfig.from_settings(data.get("host") or {})
+        except ConfigError as error:
+            raise error.under("host") from None
     except ConfigError as error:
         raise AccelgenError(f"{source}: {error}") from None
-    return DesignConfig(name=name, units=built, source=source)
+    return DesignConfig(name=name, units=built, source=source, host=host)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

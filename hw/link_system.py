@@ -1,0 +1,119 @@
+"""The host-linked system: the link's receiver and transmitter, a FrameFIFO per unit
+input port, and every unit of the design, on one byte stream each way.
+
+Boards put a UART in front of ``rx``/``tx`` (boards/system_top.py); ``accelgen serve``
+drives the byte streams directly from a socket (sim/serve.py).
+"""
+
+from amaranth.hdl import Cat, Module, ResetInserter, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.wiring import In, Out
+
+from accelgen.link_protocol import STATUS_COUNTERS
+from accelgen.registry import UNIT_KINDS
+
+from .frame_fifo import FrameFIFO
+from .link_receiver import COUNTER_BITS, RESPONSE_LAYOUT, LinkReceiver
+from .link_transmitter import LinkTransmitter
+
+# answers waiting for the line; a full queue holds the next END back
+RESPONSE_QUEUE = 16
+
+
+def status_bytes(plan) -> int:
+    return len(STATUS_COUNTERS) * 2 + 1 + len(plan.inputs)
+
+
+class LinkSystem(wiring.Component):
+    """Parameters: ``design`` (DesignConfig) and ``plan`` (its LinkPlan).
+
+    Members
+    -------
+    rx : In(stream.Signature(8))
+        Bytes from the host.
+    tx : Out(stream.Signature(8))
+        Bytes to the host.
+    framing_error : In(1)
+        The UART received a byte without its stop bit (counted for STATUS).
+    """
+
+    rx: In(stream.Signature(8))
+    tx: Out(stream.Signature(8))
+    framing_error: In(1)
+
+    def __init__(self, design, plan):
+        self._design, self._plan = design, plan
+        super().__init__()
+
+    def elaborate(self, platform):
+        m = Module()
+        plan = self._plan
+        m.submodules.receiver = receiver = LinkReceiver(plan)
+        m.submodules.transmitter = transmitter = LinkTransmitter(plan, status_bytes(plan))
+        m.submodules.answers = answers = SyncFIFOBuffered(width=RESPONSE_LAYOUT.size,
+                                                          depth=RESPONSE_QUEUE)
+        wiring.connect(m, wiring.flipped(self.rx), receiver.bytes_in)
+        wiring.connect(m, transmitter.line, wiring.flipped(self.tx))
+        m.d.comb += [
+            answers.w_en.eq(receiver.response.valid),
+            answers.w_data.eq(receiver.response.payload),
+            receiver.response.ready.eq(answers.w_rdy),
+            transmitter.response.valid.eq(answers.r_rdy),
+            transmitter.response.payload.eq(answers.r_data),
+            answers.r_en.eq(transmitter.response.ready),
+            transmitter.abort_units.eq(receiver.reset_units),
+        ]
+
+        units = []
+        for index, (name, config) in enumerate(self._design.units.items()):
+            unit = ResetInserter({"sync": receiver.reset_units[index]})(
+                UNIT_KINDS[config.kind].component(config))
+            m.submodules[f"unit_{name}"] = unit
+            units.append(unit)
+
+        consumed = []
+        free = []
+        for number, port in enumerate(plan.inputs):
+            fifo = FrameFIFO(port.beat_bytes, plan.fifo_depth(port))
+            m.submodules[f"in{number}_{plan.units[port.unit].name}_{port.name}"] = fifo
+            selected = receiver.target == number
+            m.d.comb += [
+                fifo.w_en.eq(receiver.w_en & selected),
+                fifo.w_byte.eq(receiver.w_byte),
+                fifo.w_lane.eq(receiver.w_lane),
+                fifo.w_beat_done.eq(receiver.w_beat_done),
+                fifo.commit.eq(receiver.commit & selected),
+                fifo.rollback.eq(receiver.rollback & selected),
+                fifo.clear.eq(receiver.reset_units[port.unit]),
+            ]
+            destination = getattr(units[port.unit], port.name)
+            m.d.comb += [destination.valid.eq(fifo.beats.valid),
+                         destination.payload.eq(fifo.beats.payload[:port.payload_bits]),
+                         fifo.beats.ready.eq(destination.ready)]
+            count = Signal(8, name=f"consumed{number}")
+            with m.If(fifo.frame_consumed):
+                m.d.sync += count.eq(count + 1)
+            consumed.append(count)
+            free.append(fifo.free)
+        with m.Switch(receiver.target):
+            for number, fifo_free in enumerate(free):
+                with m.Case(number):
+                    m.d.comb += receiver.free.eq(fifo_free)
+
+        for number, port in enumerate(plan.outputs):
+            source = getattr(units[port.unit], port.name)
+            sink = transmitter.results[number]
+            m.d.comb += [sink.valid.eq(source.valid), sink.payload.eq(source.payload),
+                         source.ready.eq(sink.ready)]
+
+        framing_errors = Signal(COUNTER_BITS)
+        cycles = Signal(32)
+        m.d.sync += cycles.eq(cycles + 1)
+        with m.If(self.framing_error):
+            m.d.sync += framing_errors.eq(framing_errors + 1)
+        # the order of link_protocol.STATUS_COUNTERS
+        m.d.comb += transmitter.status.eq(Cat(
+            receiver.frames_ok, receiver.crc_errors, framing_errors, receiver.naks, cycles,
+            receiver.expected_seq, *consumed))
+        return m
