@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--unit")
     build.add_argument("--program", action="store_true", help="program the board after "
                                                               "the build")
+    serve = command("serve", "run the host-linked system in Verilator behind a TCP socket "
+                             "(the driver's URL: socket://127.0.0.1:PORT)")
+    serve.add_argument("--port", type=int, default=0, help="TCP port (default: any free one)")
     bench = command("bench", "measure cycles and MAC utilization in RTL simulation")
     bench.add_argument("--unit")
     bench.add_argument("--simulator", default="verilator")
@@ -99,6 +102,19 @@ def run(argv) -> int:
             print(f"  {unit}: self-test signature {value}")
         if made.programmed:
             print(f"{made.board}: programmed")
+        return EXIT_OK
+    if args.command == "serve":
+        from .sim.serve import start_server
+        with start_server(design, args.port) as server:
+            print(f"{design.name}: serving the simulated accelerator at {server.url} "
+                  "(Ctrl-C stops)", flush=True)
+            try:
+                server.process.wait()
+            except KeyboardInterrupt:
+                pass
+            if server.process.returncode not in (None, 0, -15):
+                raise AccelgenError(f"serve: the simulation exited with "
+                                    f"{server.process.returncode}")
         return EXIT_OK
     if args.command == "bench":
         from .benchmark import bench, format_bench

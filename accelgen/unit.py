@@ -163,3 +163,10 @@ class UnitKind(abc.ABC):
     @abc.abstractmethod
     def selftest_frames(self, config) -> dict:
         """Per input port of the board self-test: (beats per frame, frames)."""
+
+    def driver(self) -> type:
+        """The host driver class of the kind's units (a subclass of
+        ``accelgen.host.UnitDriver`` with the kind's numpy API); by default the
+        beat-level driver."""
+        from .host.accelerator import UnitDriver
+        return UnitDriver

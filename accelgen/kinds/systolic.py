@@ -35,6 +35,10 @@ class SystolicKind(UnitKind):
         from ..sim.systolic_bench import SystolicBench
         return SystolicBench
 
+    def driver(self):
+        from ..host.systolic import SystolicDriver
+        return SystolicDriver
+
     def selftest_frames(self, config, jobs: int = 4) -> dict:
         if config.output_stationary:
             return {"operands": (2 * config.job_spacing + 3, jobs)}

@@ -1,0 +1,7 @@
+"""The host driver: run work on a board's accelerator or on `accelgen serve`'s
+simulation through one interface (``Accelerator.open(url)``)."""
+
+from .accelerator import Accelerator, UnitDriver
+from .link import HostError, Link
+
+__all__ = ["Accelerator", "HostError", "Link", "UnitDriver"]
