@@ -48,16 +48,31 @@ class Bench(abc.ABC):
     reference: object
 
     def __init__(self, dut, config, seed: int, stall=0.0):
-        self.dut, self.config, self.seed = dut, config, seed
-        self.inputs = self.reference.input_layouts(config)
-        self.outputs = self.reference.output_layouts(config)
-        self.rng = np.random.default_rng(seed)
+        self.prepare(config, seed)
+        self.dut = dut
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
         self.timer = Clocked(dut.clk)
         self.drivers = {name: StreamDriver(dut, name, self.timer, self.rng, stall)
                         for name in self.inputs}
         self.monitors = {name: StreamMonitor(dut, name, self.timer, self.rng, stall)
                          for name in self.outputs}
+
+    def prepare(self, config, seed: int):
+        """What the job makers need: config, layouts, random numbers (kinds with a
+        job model add its state)."""
+        self.config, self.seed = config, seed
+        self.inputs = self.reference.input_layouts(config)
+        self.outputs = self.reference.output_layouts(config)
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def jobs_only(cls, config, seed: int) -> "Bench":
+        """A bench with no simulator behind it, for its job makers (``random_jobs``,
+        ``extreme_jobs``): the host-link tests send the same jobs through the link."""
+        bench = cls.__new__(cls)
+        bench.prepare(config, seed)
+        bench.dut = None
+        return bench
 
     @classmethod
     def from_environment(cls, dut, stall=0.0):

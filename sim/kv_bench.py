@@ -24,8 +24,8 @@ class KVBufferBench(Bench):
     reference = kv_reference
     stall_jobs = 15
 
-    def __init__(self, dut, config, seed, stall=0.0):
-        super().__init__(dut, config, seed, stall)
+    def prepare(self, config, seed):
+        super().prepare(config, seed)
         self.model = BeatModel(config)
 
     async def reset(self, cycles: int = 3):

@@ -20,8 +20,8 @@ class TernaryBench(Bench):
     config_class = TernaryConfig
     reference = ternary_reference
 
-    def __init__(self, dut, config, seed, stall=0.0):
-        super().__init__(dut, config, seed, stall)
+    def prepare(self, config, seed):
+        super().prepare(config, seed)
         self._forget()
 
     def _forget(self):

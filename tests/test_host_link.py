@@ -1,0 +1,115 @@
+"""The host link end to end: the protocol's codecs, and the driver against the served
+simulation of a design with one unit of every registered kind (one Verilator build)."""
+
+import numpy as np
+import pytest
+
+from accelgen.config import load_config, parse_design
+from accelgen.host import Accelerator, HostError
+from accelgen.link_protocol import (END, ESC, DeviceFrame, HostFrame, SlipDecoder, crc16,
+                                    device_frame, fast_crc16, host_frame)
+from accelgen.registry import UNIT_KINDS
+from accelgen.sim.serve import start_server
+
+from .conftest import CONFIGS
+
+
+def test_crc_is_amaranths_ccitt_false():
+    from amaranth.lib.crc import catalog
+    data = bytes(range(256)) * 3
+    expected = catalog.CRC16_CCITT_FALSE(data_width=8).compute(data)
+    assert crc16(data) == fast_crc16(data) == expected == crc16(b"123456789", 0xFFFF) * 0 + expected
+    assert fast_crc16(b"123456789") == 0x29B1
+
+
+def test_slip_round_trip_and_corruption():
+    body = bytes([END, ESC, 0, END, END, ESC, 7])
+    wire = device_frame(DeviceFrame.RESULT, 3, 1, 0, body)
+    assert END not in wire[1:-1]
+    assert list(SlipDecoder().feed(wire)) == [bytes([DeviceFrame.RESULT, 3, 1, 0]) + body]
+    flipped = bytearray(wire)
+    flipped[5] ^= 0x10
+    assert list(SlipDecoder().feed(bytes(flipped))) == [None]
+    # ESC END aborts the frame; garbage alone is one bad frame; empty frames vanish
+    assert list(SlipDecoder().feed(wire[:-1] + bytes([ESC, END]))) == [None]
+    assert list(SlipDecoder().feed(bytes([END, END, 1, 2, 3, END]))) == [None]
+
+
+def everything_design():
+    """One unit of every registered kind, at its minimum test config."""
+    units = {}
+    for kind in UNIT_KINDS.values():
+        settings = kind.test_configs["minimum"]
+        if isinstance(settings, str):
+            settings = next(iter(load_config(CONFIGS / settings).units.values())).to_dict()
+            settings.pop("kind")
+        units[f"{kind.name}_unit"] = {"kind": kind.name, **settings}
+    return parse_design({"name": "everything", "units": units}, "everything")
+
+
+@pytest.fixture(scope="module")
+def everything():
+    design = everything_design()
+    with start_server(design) as server:
+        yield design, server
+
+
+@pytest.mark.slow
+def test_every_kind_through_the_link(everything):
+    """Each unit gets its bench's random and extreme jobs through the link, all units
+    at once (their results interleave on the line), and answers every beat exactly."""
+    design, server = everything
+    with Accelerator.open(server.url, design) as accelerator:
+        expected = {}
+        for name, config in design.units.items():
+            bench = UNIT_KINDS[config.kind].bench().jobs_only(config, seed=7)
+            jobs = bench.random_jobs() + bench.extreme_jobs()
+            unit = accelerator.units[name]
+            for port in unit.input_layouts:
+                unit.send(port, [word for stimulus, _ in jobs for word in stimulus.get(port, [])])
+            expected[name] = {port: [word for _, results in jobs for word in results[port]]
+                              for port in unit.output_layouts}
+        for name, ports in expected.items():
+            for port, words in ports.items():
+                got = accelerator.units[name].receive(port, len(words))
+                assert got == words, f"{name}.{port}"
+        status = accelerator.status()
+        assert status["crc_errors"] == 0 and status["naks"] == 0
+
+
+@pytest.mark.slow
+def test_matmul_shapes(everything):
+    design, server = everything
+    rng = np.random.default_rng(3)
+    with Accelerator.open(server.url) as accelerator:
+        unit = accelerator.systolic_unit
+        for m, k, n in [(1, 1, 1), (3, 70, 2), (9, 5, 4)]:
+            a = rng.integers(-128, 128, (m, k))
+            w = rng.integers(-128, 128, (k, n))
+            assert np.array_equal(unit.matmul(a, w), a @ w)
+        with pytest.raises(HostError, match="must fit int8"):
+            unit.matmul(np.full((2, 2), 128), np.ones((2, 2), dtype=int))
+
+
+@pytest.mark.slow
+def test_wrong_design_is_refused(everything):
+    _, server = everything
+    with pytest.raises(HostError, match="rebuild and program it"):
+        Accelerator.open(server.url, load_config())
+
+
+@pytest.mark.slow
+def test_second_client_is_refused_and_first_goes_on(everything):
+    design, server = everything
+    with Accelerator.open(server.url, design) as first:
+        with pytest.raises(HostError, match="another client is connected"):
+            Accelerator.open(server.url, design)
+        assert np.array_equal(first.systolic_unit.matmul(np.eye(2, dtype=int), np.eye(2, dtype=int)),
+                              np.eye(2, dtype=int))
+
+
+def test_absent_device_is_a_clear_error():
+    with pytest.raises(HostError, match="cannot open"):
+        Accelerator.open("socket://127.0.0.1:1")
+    with pytest.raises(HostError, match="cannot open"):
+        Accelerator.open("/dev/ttyACM_accelgen_absent")
