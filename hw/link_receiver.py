@@ -198,7 +198,6 @@ class LinkReceiver(wiring.Component):
                     m.d.comb += self.commit.eq(fire)
                     with m.If(fire):
                         m.d.sync += self.expected_seq.eq(self.expected_seq + 1)
-                m.d.comb += self.rollback.eq(fire & ~self.commit)
             with m.Elif(kind == HostFrame.IDENTIFY):
                 answer_with(DeviceFrame.IDENTITY, self.frames_ok)
             with m.Elif(kind == HostFrame.STATUS):
@@ -213,6 +212,8 @@ class LinkReceiver(wiring.Component):
                 nak(NakReason.UNKNOWN_TARGET)
             with m.Else():
                 nak(NakReason.UNKNOWN_TYPE)
+        # whatever a frame wrote is forgotten unless it was committed (CRC failures too)
+        m.d.comb += self.rollback.eq(fire & ~self.commit)
         with m.If(self.bytes_in.valid & (byte == END) & ~nonempty):
             m.d.sync += broken.eq(0)
         return m

@@ -107,6 +107,14 @@ class Accelerator:
                 serial.serial_for_url(url, timeout=0.02, write_timeout=10)
         except (serial.SerialException, ValueError) as error:
             raise HostError(f"{url}: cannot open ({error})") from None
+        return cls.attach(port, design, reset=reset, name=url)
+
+    @classmethod
+    def attach(cls, port, design: DesignConfig | None = None, *, reset: bool = True,
+               name: str = "the device") -> "Accelerator":
+        """:meth:`open` on a port object already open (anything with pyserial's
+        ``read``, ``write``, ``in_waiting`` and ``close``)."""
+        url = name
         link = Link(port)
         try:
             identity = link.identify()
