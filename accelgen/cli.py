@@ -43,9 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--json", help="also write the report as JSON here")
     synth.add_argument("--flow", default="abc9", help="abc9 (default; falls back to abc "
                                                       "if it crashes) | abc")
-    build = command("build", "build the self-test bitstream for a board")
+    build = command("build", "build the host-linked system (or the self-test) bitstream "
+                             "for a board")
     build.add_argument("--board", required=True, help="icebreaker | ulx3s-85f | orangecrab-85f")
-    build.add_argument("--unit")
+    build.add_argument("--selftest", action="store_true",
+                       help="the self-test instead: LEDs say whether every unit passed")
+    build.add_argument("--unit", help="with --selftest: only this unit")
     build.add_argument("--program", action="store_true", help="program the board after "
                                                               "the build")
     serve = command("serve", "run the host-linked system in Verilator behind a TCP socket "
@@ -96,8 +99,12 @@ def run(argv) -> int:
         return EXIT_OK
     if args.command == "build":
         from .boards.build import build_board
-        made = build_board(design, args.board, args.unit, program=args.program)
+        made = build_board(design, args.board, args.unit, program=args.program,
+                           selftest=args.selftest)
         print(f"{made.board}: bitstream {made.bitstream} (yosys flow {made.flow})")
+        if made.baud is not None:
+            print(f"  host link: UART at {made.baud} baud, config hash {made.config_hash}; "
+                  f"use Accelerator.open(PORT, design) from accelgen.host")
         for unit, value in made.signatures.items():
             print(f"  {unit}: self-test signature {value}")
         if made.programmed:

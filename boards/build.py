@@ -20,6 +20,7 @@ from accelgen.synth.flow import abc9_failure, classic_abc_mapping, multiplier_sp
 from accelgen.tools import find_tool
 
 from .selftest import SelfTest, SelfTestPlan
+from .system_top import SystemTop, checked_divisor
 from .table import Board, board
 
 TOP = "top"
@@ -61,9 +62,11 @@ class BoardTop(Elaboratable):
 class BoardBuild:
     board: str
     bitstream: Path
-    signatures: dict
+    signatures: dict        # self-test: unit -> signature; empty for the system
     programmed: bool
     flow: str = "abc9"
+    baud: int | None = None          # the system's host link
+    config_hash: str | None = None
 
 
 def toolchain_environment(extra_tools=()) -> dict:
@@ -95,22 +98,41 @@ def program_bitstream(chosen: Board, platform, products) -> None:
 
 
 def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
-                program: bool = False, build_dir: str | Path | None = None) -> BoardBuild:
+                program: bool = False, build_dir: str | Path | None = None,
+                selftest: bool = False) -> BoardBuild:
+    """The host-linked system of every unit (or with ``selftest``, the self-test of
+    every unit or of ``unit``) as a bitstream for the board."""
     chosen = board(board_name)
+    if not selftest and unit is not None:
+        raise AccelgenError("--unit: the host-linked system holds every unit of the design; "
+                            "--unit picks the unit of a --selftest build")
+    if not selftest and chosen.baud is None:
+        raise AccelgenError(f"--board {board_name}: no host link: {chosen.no_link}; "
+                            "build the self-test with --selftest")
     if program:
         programmer_command(chosen)     # fail before a long build, not after it
     units = design.selected(unit)
-    plans = [SelfTestPlan(config) for config in units.values()]
+    if selftest:
+        plans = [SelfTestPlan(config) for config in units.values()]
+        make_top = lambda platform: BoardTop(chosen, plans)     # noqa: E731
+    else:
+        from accelgen.link_plan import link_plan
+        clock_hz = int(chosen.make_platform().default_clk_frequency)
+        baud = design.host.baud or chosen.baud
+        divisor = checked_divisor(clock_hz, baud, board_name)
+        plan = link_plan(design, clock_hz, baud)
+        make_top = lambda platform: SystemTop(design, plan, divisor)   # noqa: E731
     dev = device(chosen.device)
     # the multipliers of all units together share the device's DSP cells
     split = multiplier_split(dev, [shape for config in units.values()
                                    for shape in config.multiplier_shapes])
     os.environ.update(toolchain_environment(chosen.extra_tools))
-    root = output_directory(build_dir or default_build_dir(design) / "boards" / board_name)
+    folder = f"{board_name}-selftest" if selftest else board_name
+    root = output_directory(build_dir or default_build_dir(design) / "boards" / folder)
     def run(synth_opts: str, script_after_synth: str = ""):
         # a platform prepares one build: a new one (and top) for each attempt
         platform = chosen.make_platform(program)
-        plan = platform.build(BoardTop(chosen, plans), name=TOP, build_dir=str(root),
+        plan = platform.build(make_top(platform), name=TOP, build_dir=str(root),
                               synth_opts=synth_opts, script_after_read="\n".join(split),
                               script_after_synth=script_after_synth, do_build=False)
         plan.files[f"{TOP}.il"] = drop_memory_init(plan.files[f"{TOP}.il"])
@@ -135,7 +157,9 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
                             f"{error.returncode}); its logs are in {root}") from None
     suffix = "bin" if dev.family == "ice40" else "bit"
     bitstream = root / f"{TOP}.{suffix}"
-    signatures = {name: f"{plan.signature:08x}" for name, plan in zip(units, plans)}
     if program:
         program_bitstream(chosen, platform, products)
-    return BoardBuild(board_name, bitstream, signatures, program, flow)
+    if selftest:
+        signatures = {name: f"{plan.signature:08x}" for name, plan in zip(units, plans)}
+        return BoardBuild(board_name, bitstream, signatures, program, flow)
+    return BoardBuild(board_name, bitstream, {}, program, flow, baud, plan.config_hash)

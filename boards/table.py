@@ -16,6 +16,8 @@ class Board:
     programmer: str         # environment variable amaranth-boards reads, and its default
     programmer_default: str
     extra_tools: tuple = ()  # tools the platform's build script needs beside the toolchain
+    baud: int | None = None  # the host link's default baud; None: no host link (yet)
+    no_link: str = ""        # why not, for the one-line error
 
     def make_platform(self, program: bool = False):
         """The amaranth-boards platform. Some (ULX3S) list their programmer among the
@@ -34,16 +36,22 @@ class Board:
 BOARDS = {
     "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform",
                         "ice40-up5k", pass_led=("led_g", 0, None), fail_led=("led_r", 0, None),
-                        programmer="ICEPROG", programmer_default="iceprog"),
+                        programmer="ICEPROG", programmer_default="iceprog",
+                        # FT2232H interface B; 12 MHz / 4
+                        baud=3_000_000),
     "ulx3s-85f": Board("ulx3s-85f", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5-85k",
                        pass_led=("led", 0, None), fail_led=("led", 7, None),
-                       programmer="OPENFPGALOADER", programmer_default="openFPGALoader"),
+                       programmer="OPENFPGALOADER", programmer_default="openFPGALoader",
+                       # FT231X on US1; 3 Mbaud would be 8.33 cycles of 25 MHz per bit
+                       baud=1_000_000),
     "orangecrab-85f": Board("orangecrab-85f",
                             "amaranth_boards.orangecrab_r0_2:OrangeCrabR0_2_85FPlatform",
                             "ecp5-85k", pass_led=("rgb_led", 0, "g"),
                             fail_led=("rgb_led", 0, "r"),
                             programmer="DFU_UTIL", programmer_default="dfu-util",
-                            extra_tools=("dfu-suffix",)),
+                            extra_tools=("dfu-suffix",),
+                            no_link="it has only USB, and the USB CDC-ACM link (luna-usb) "
+                                    "is not built yet"),
 }
 
 

@@ -11,6 +11,7 @@ from amaranth.sim import Simulator
 from accelgen import load_config
 from accelgen.boards.selftest import SelfTest, SelfTestPlan
 from accelgen.boards.table import BOARDS
+from accelgen.link_plan import config_hash
 from accelgen.registry import UNIT_KINDS
 
 from .conftest import CONFIGS, case_design, have
@@ -87,8 +88,9 @@ PROGRAMMED = [("icebreaker", "ICEPROG", [], "top.bin"),
 @pytest.mark.slow
 @pytest.mark.parametrize("board,variable,arguments,bitstream_name", PROGRAMMED,
                          ids=[row[0] for row in PROGRAMMED])
-def test_build_and_program(board, variable, arguments, bitstream_name, cli, in_tmp,
-                           monkeypatch):
+def test_system_builds_and_programs(board, variable, arguments, bitstream_name, cli, in_tmp,
+                                    monkeypatch):
+    """The host-linked system of the default design, programmed by a stand-in."""
     programmer = stand_in_programmer(in_tmp, f"{board}-programmer")
     monkeypatch.setenv(variable, str(programmer))
     code, out, err = cli("build", "--board", board, "--program")
@@ -100,15 +102,31 @@ def test_build_and_program(board, variable, arguments, bitstream_name, cli, in_t
     # the programmer got exactly the bitstream that was built
     assert (in_tmp / "programmed.bin").read_bytes() == bitstream.read_bytes()
     assert bitstream.stat().st_size > 100_000
-    plan = SelfTestPlan(load_config().units["gemm"])
-    assert f"self-test signature {plan.signature:08x}" in out
+    baud = BOARDS[board].baud
+    assert f"UART at {baud} baud, config hash {config_hash(load_config())}" in out
+    # the UART is on the board's USB-UART pins, and timing closed at the board's clock
+    timing = (bitstream.parent / "top.tim").read_text()
+    assert "PASS at" in timing and "FAIL" not in timing
+
+
+def test_system_build_refuses_what_it_cannot_make(cli, write_config):
+    code, _, err = cli("build", "--board", "icebreaker", "--unit", "gemm")
+    assert code == 2 and "--unit picks the unit of a --selftest build" in err
+    code, _, err = cli("build", "--board", "orangecrab-85f")
+    assert code == 2 and "no host link" in err and "--selftest" in err
+    slow = write_config("name: x\nunits: {a: {kind: systolic}}\nhost: {baud: 3000000}\n")
+    code, _, err = cli("build", slow, "--board", "ulx3s-85f")
+    assert code == 2 and "host.baud: 3000000 baud on ulx3s-85f (25 MHz) is 8.33 clock " \
+        "cycles per bit" in err and "exact bauds: 6250000, 5000000" in err
 
 
 @pytest.mark.slow
 def test_second_preset_builds_for_icebreaker_on_the_dsps(cli, in_tmp):
-    code, _, err = cli("build", CONFIGS / "ws_int8_2x4.yaml", "--board", "icebreaker")
+    code, _, err = cli("build", CONFIGS / "ws_int8_2x4.yaml", "--board", "icebreaker",
+                       "--selftest")
     assert code == 0, err
-    report = (in_tmp / "build" / "ws_int8_2x4" / "boards" / "icebreaker" / "top.tim").read_text()
+    report = (in_tmp / "build" / "ws_int8_2x4" / "boards" / "icebreaker-selftest" /
+              "top.tim").read_text()
     assert "ICESTORM_DSP:       8/" in report
 
 
@@ -128,10 +146,10 @@ TERNARY_BUILDS = [("ternary_8x2.yaml", "icebreaker", "top.bin"),
                          ids=[f"{row[0].split('_')[0].split('.')[0]}-{row[1]}"
                               for row in TERNARY_BUILDS])
 def test_unit_self_test_builds(preset, board, bitstream_name, cli, in_tmp):
-    code, out, err = cli("build", CONFIGS / preset, "--board", board)
+    code, out, err = cli("build", CONFIGS / preset, "--board", board, "--selftest")
     assert code == 0, err
     design = load_config(CONFIGS / preset)
-    bitstream = in_tmp / "build" / design.name / "boards" / board / bitstream_name
+    bitstream = in_tmp / "build" / design.name / "boards" / f"{board}-selftest" / bitstream_name
     assert bitstream.stat().st_size > 100_000
     plan = SelfTestPlan(next(iter(design.units.values())))
     assert f"self-test signature {plan.signature:08x}" in out
@@ -144,9 +162,9 @@ def test_orangecrab_builds(cli, in_tmp):
         if os.environ.get("CI"):
             pytest.fail(message)     # .ci/run installs it; its absence there is a bug
         pytest.skip(message)
-    code, _, err = cli("build", "--board", "orangecrab-85f")
+    code, _, err = cli("build", "--board", "orangecrab-85f", "--selftest")
     assert code == 0, err
-    assert (in_tmp / "build" / "accelgen_default" / "boards" / "orangecrab-85f" /
+    assert (in_tmp / "build" / "accelgen_default" / "boards" / "orangecrab-85f-selftest" /
             "top.bit").stat().st_size > 100_000
 
 
