@@ -35,7 +35,7 @@ class SystemTop(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        uart = platform.request("uart", 0, dir={"rx": "-", "tx": "-"})
+        uart = platform.request("uart", 0, dir="-")
         m.submodules.rx_pin = rx_pin = io.Buffer("i", uart.rx)
         m.submodules.tx_pin = tx_pin = io.Buffer("o", uart.tx)
         m.submodules.receiver = receiver = UARTReceiver(self._divisor)
