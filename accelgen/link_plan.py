@@ -35,6 +35,11 @@ class LinkUnit:
     settings: dict          # the unit's resolved config, as in the design file
     inputs: tuple
     outputs: tuple
+    status_bits: int = 0    # outputs beside the streams (the KV cache's status bus)
+
+    @property
+    def status_bytes(self) -> int:
+        return -(-self.status_bits // 8)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,8 @@ class LinkPlan:
                            "inputs": [[port.name, port.payload_bits, port.last_offset]
                                       for port in unit.inputs],
                            "outputs": [[port.name, port.payload_bits, port.last_offset]
-                                       for port in unit.outputs]}
+                                       for port in unit.outputs],
+                           "status_bits": unit.status_bits}
                           for unit in self.units]}
 
     def identity_bytes(self) -> bytes:
@@ -88,10 +94,17 @@ class LinkPlan:
                          for number, (name, bits, last) in enumerate(rows))
         units = tuple(LinkUnit(unit["name"], unit["kind"], unit["config"],
                                ports(index, unit["inputs"]),
-                               ports(index, unit["outputs"]))
+                               ports(index, unit["outputs"]), unit["status_bits"])
                       for index, unit in enumerate(identity["units"]))
         return cls(identity["design"], identity["config_hash"], units, identity["credits"],
                    identity["frame_bytes"], identity["clock_hz"], identity["baud"])
+
+
+def status_layouts(config) -> dict:
+    """A unit's outputs beside its streams (the KV cache's status bus), name to layout:
+    the link reports them in its STATUS frame."""
+    reference = UNIT_KINDS[config.kind].reference()
+    return getattr(reference, "status_layouts", lambda config: {})(config)
 
 
 def config_hash(design: DesignConfig) -> str:
@@ -111,6 +124,7 @@ def link_plan(design: DesignConfig, clock_hz: int, baud: int) -> LinkPlan:
                          for number, (port, layout) in enumerate(layouts.items()))
         settings = {key: value for key, value in config.to_dict().items() if key != "kind"}
         units.append(LinkUnit(name, config.kind, settings, ports(reference.input_layouts(config)),
-                              ports(reference.output_layouts(config))))
+                              ports(reference.output_layouts(config)),
+                              sum(layout.size for layout in status_layouts(config).values())))
     return LinkPlan(design.name, config_hash(design), tuple(units), host.credits,
                     host.frame_bytes, clock_hz, baud)

@@ -128,6 +128,9 @@ class BeatReference(Protocol):
 
     def reference_beats(self, config, stimulus: dict) -> dict: ...
 
+    # optional: ``status_layouts(config)``, the component's outputs beside its streams
+    # (name to layout); the host link reports them in its STATUS frame
+
 
 class UnitKind(abc.ABC):
     """One kind of unit. Subclasses set the class attributes and implement the parts;
@@ -164,9 +167,8 @@ class UnitKind(abc.ABC):
     def selftest_frames(self, config) -> dict:
         """Per input port of the board self-test: (beats per frame, frames)."""
 
-    def driver(self) -> type:
-        """The host driver class of the kind's units (a subclass of
-        ``accelgen.host.UnitDriver`` with the kind's numpy API); by default the
-        beat-level driver."""
-        from .host.accelerator import UnitDriver
-        return UnitDriver
+    def driver(self) -> type | None:
+        """The host driver class of the kind's units: a subclass of
+        ``accelgen.host.UnitDriver`` with the kind's numpy API, or None for the
+        beat-level driver alone."""
+        return None

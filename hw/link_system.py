@@ -5,11 +5,12 @@ Boards put a UART in front of ``rx``/``tx`` (boards/system_top.py); ``accelgen s
 drives the byte streams directly from a socket (sim/serve.py).
 """
 
-from amaranth.hdl import Cat, Module, ResetInserter, Signal
+from amaranth.hdl import Cat, Const, Module, ResetInserter, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
+from accelgen.link_plan import status_layouts
 from accelgen.link_protocol import STATUS_COUNTERS
 from accelgen.registry import UNIT_KINDS
 
@@ -22,7 +23,8 @@ RESPONSE_QUEUE = 16
 
 
 def status_bytes(plan) -> int:
-    return len(STATUS_COUNTERS) * 2 + 1 + len(plan.inputs)
+    return len(STATUS_COUNTERS) * 2 + 1 + len(plan.inputs) + \
+        sum(unit.status_bytes for unit in plan.units)
 
 
 class LinkSystem(wiring.Component):
@@ -112,8 +114,15 @@ class LinkSystem(wiring.Component):
         m.d.sync += cycles.eq(cycles + 1)
         with m.If(self.framing_error):
             m.d.sync += framing_errors.eq(framing_errors + 1)
+        # the units' outputs beside their streams, each in whole bytes
+        unit_status = []
+        for unit, (name, config) in zip(units, self._design.units.items()):
+            described = plan.units[plan.unit_index(name)]
+            if described.status_bits:
+                unit_status += [getattr(unit, port) for port in status_layouts(config)]
+                unit_status.append(Const(0, 8 * described.status_bytes - described.status_bits))
         # the order of link_protocol.STATUS_COUNTERS
         m.d.comb += transmitter.status.eq(Cat(
             receiver.frames_ok, receiver.crc_errors, framing_errors, receiver.naks, cycles,
-            receiver.expected_seq, *consumed))
+            receiver.expected_seq, *consumed, *unit_status))
         return m

@@ -4,15 +4,14 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
-from accelgen.hw.kv_layouts import (Op, append_layout, command_layout, query_layout,
-                                    status_layout)
+from accelgen.hw.kv_layouts import Op, status_layout
 from accelgen.kv_config import QUERY_BITS, WEIGHT_BITS, KVBufferConfig
 from accelgen.numbers import value_range
-from accelgen.payload import chunked, last_flags, pack, unpack
+from accelgen.payload import unpack
 
 from . import kv_reference
 from .bench import Bench
-from .kv_reference import BeatModel
+from .kv_reference import BeatModel, append_words, command_words, query_words
 
 
 class KVBufferBench(Bench):
@@ -41,38 +40,27 @@ class KVBufferBench(Bench):
         return stimulus, {"result": self.model.feed(stimulus)}
 
     # --- commands ---------------------------------------------------------------------
-    def command_words(self, op, head=0, p=(0,), every=False):
-        count = len(p)
-        return pack(command_layout(self.config), {
-            "op": [op] * count, "head": [head] * count, "all": [int(every)] * count,
-            "p": list(p), "last": [i == count - 1 for i in range(count)]})
-
     def append(self, head: int, k=None, v=None, outliers: bool = False):
-        config = self.config
         k = self.vector(outliers) if k is None else np.asarray(k)
         v = self.vector(outliers) if v is None else np.asarray(v)
-        words = pack(append_layout(config), {
-            "k": chunked(k, config.lanes, config.chunks),
-            "v": chunked(v, config.lanes, config.chunks), "last": last_flags(config.chunks)})
-        return self.job({"command": self.command_words(Op.APPEND, head), "append": words})
+        return self.job({"command": command_words(self.config, Op.APPEND, head),
+                         "append": append_words(self.config, k, v)})
 
     def score(self, head: int, q=None):
-        config = self.config
-        q = self.rng.integers(*self.query_range(), endpoint=True, size=config.head_dim) \
+        q = self.rng.integers(*self.query_range(), endpoint=True, size=self.config.head_dim) \
             if q is None else np.asarray(q)
-        words = pack(query_layout(config), {
-            "q": chunked(q, config.lanes, config.chunks), "last": last_flags(config.chunks)})
-        return self.job({"command": self.command_words(Op.SCORE, head), "query": words})
+        return self.job({"command": command_words(self.config, Op.SCORE, head),
+                         "query": query_words(self.config, q)})
 
     def value(self, head: int, p=None, count: int | None = None):
         if p is None:
             held = self.model.cache.heads[head].length if head < self.config.heads else 0
             count = max(1, held) if count is None else count
             p = self.rng.integers(0, 1 << WEIGHT_BITS, size=count)
-        return self.job({"command": self.command_words(Op.VALUE, head, p)})
+        return self.job({"command": command_words(self.config, Op.VALUE, head, p)})
 
     def clear(self, head: int = 0, every: bool = False):
-        return self.job({"command": self.command_words(Op.CLEAR, head, every=every)})
+        return self.job({"command": command_words(self.config, Op.CLEAR, head, every=every)})
 
     # --- data -------------------------------------------------------------------------
     def query_range(self):

@@ -6,10 +6,36 @@ import numpy as np
 
 from accelgen.golden.kv_cache import ReferenceCache
 from accelgen.hw.kv_layouts import (Op, append_layout, command_layout, input_layouts,
-                                    output_layouts, query_layout, result_layout)
-from accelgen.payload import frames, pack, unpack
+                                    output_layouts, query_layout, result_layout,
+                                    status_layout)
+from accelgen.payload import chunked, frames, last_flags, pack, unpack
 
-__all__ = ["input_layouts", "output_layouts", "reference_beats"]
+__all__ = ["input_layouts", "output_layouts", "reference_beats", "status_layouts"]
+
+
+def status_layouts(config) -> dict:
+    """Outputs beside the streams: the per-head status bus."""
+    return {"status": status_layout(config)}
+
+
+def command_words(config, op: Op, head: int = 0, p=(0,), every: bool = False) -> list[int]:
+    """One command (a weighted-value command: one beat per weight in ``p``)."""
+    count = len(p)
+    return pack(command_layout(config), {
+        "op": [op] * count, "head": [head] * count, "all": [int(every)] * count,
+        "p": list(p), "last": last_flags(count)})
+
+
+def append_words(config, k, v) -> list[int]:
+    """A token's K and V beats."""
+    return pack(append_layout(config), {
+        "k": chunked(k, config.lanes, config.chunks), "v": chunked(v, config.lanes, config.chunks),
+        "last": last_flags(config.chunks)})
+
+
+def query_words(config, q) -> list[int]:
+    return pack(query_layout(config), {"q": chunked(q, config.lanes, config.chunks),
+                                       "last": last_flags(config.chunks)})
 
 
 class BeatModel:

@@ -7,6 +7,7 @@ build) and then starts in well under a second.
 
 import hashlib
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from importlib import resources
@@ -46,19 +47,25 @@ def build_server(design: DesignConfig, build_dir: str | Path | None = None) -> P
     binary = work / "obj" / "serve"
     if binary.is_file():
         return binary
-    work.mkdir(parents=True, exist_ok=True)
-    source = write_atomically(work / f"{TOP}.v", text)
-    main = write_atomically(work / "serve_main.cpp", harness)
+    # built aside and renamed into place: two processes may build the same design
+    staging = work.with_name(f"{work.name}.{os.getpid()}")
+    staging.mkdir(parents=True, exist_ok=True)
+    source = write_atomically(staging / f"{TOP}.v", text)
+    main = write_atomically(staging / "serve_main.cpp", harness)
     env = {**os.environ, **verilator_environment()}
     done = subprocess.run(
         [verilator_binary(), "--cc", "--exe", "--build", "-O3", "--x-assign", "fast",
          "--x-initial", "fast", "--noassert", "-Wno-fatal", *VERILATOR_WAIVERS,
-         "--top-module", TOP, "--Mdir", str(work / "obj"), "-o", "serve",
+         "--top-module", TOP, "--Mdir", str(staging / "obj"), "-o", "serve",
          "-CFLAGS", "-O2", "-j", "2", str(source), str(main)],
         capture_output=True, text=True, env=env)
-    if done.returncode != 0 or not binary.is_file():
-        log = write_atomically(work / "build.log", done.stdout + done.stderr)
+    if done.returncode != 0 or not (staging / "obj" / "serve").is_file():
+        log = write_atomically(staging / "build.log", done.stdout + done.stderr)
         raise AccelgenError(f"serve: building the Verilated system failed; see {log}")
+    try:
+        staging.rename(work)
+    except OSError:          # another process got there first: its build is the same
+        shutil.rmtree(staging, ignore_errors=True)
     return binary
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from accelgen.config import load_config, parse_design
 from accelgen.host import Accelerator, HostError
-from accelgen.link_protocol import (END, ESC, DeviceFrame, HostFrame, SlipDecoder, crc16,
-                                    device_frame, fast_crc16, host_frame)
+from accelgen.link_protocol import (END, ESC, DeviceFrame, SlipDecoder, crc16,
+                                    device_frame, fast_crc16)
 from accelgen.registry import UNIT_KINDS
 from accelgen.sim.serve import start_server
 
@@ -153,3 +153,63 @@ def test_faults_on_the_line_are_recovered(everything):
           f"{status['crc_errors']}, NAKs {status['naks']}")
     assert min(port.injected[fault] for fault in FAULTS) >= 2
     assert counters.retransmissions > 0 and status["crc_errors"] > 0
+
+
+@pytest.mark.slow
+def test_typed_drivers_match_the_golden_models(everything):
+    """Each kind's numpy API against its golden model (the minimum configs)."""
+    from accelgen.golden import bitmod, ternary
+    from accelgen.golden.kv_cache import ReferenceCache
+    from accelgen.sim.bitserial_reference import expected_outputs
+
+    design, server = everything
+    rng = np.random.default_rng(21)
+    with Accelerator.open(server.url, design) as accelerator:
+        # ternary: BitLinear y = sat(round(T x · ws · as / 2^F))
+        unit = accelerator.ternary_unit
+        config = unit.config
+        for _ in range(3):
+            rows, cols = rng.integers(1, config.max_rows + 1), rng.integers(1, config.max_cols + 1)
+            weights = rng.integers(-1, 2, (rows, cols))
+            x = rng.integers(-128, 128, (4, cols))
+            ws, scales = int(rng.integers(1, 1 << 16)), rng.integers(1, 1 << 16, 4)
+            unit.load(weights, ws)
+            expected = [ternary.rescale(config, ternary.matvec(config, weights, vector),
+                                        ternary.combined_scale(ws, int(scale)))
+                        for vector, scale in zip(x, scales)]
+            assert np.array_equal(unit.apply(x, scales), expected)
+        with pytest.raises(HostError, match="-1/0/\\+1"):
+            unit.load(np.full((2, 2), 2), 1)
+
+        # bit-serial: a BitMoD-quantized layer
+        unit = accelerator.bitserial_unit
+        config = unit.config
+        layer = bitmod.quantize(rng.normal(size=(3, config.max_cols)), config.group_size,
+                                config.table)
+        x = rng.integers(*config.activation_range, (5, config.max_cols), endpoint=True)
+        unit.load(layer)
+        expected = [expected_outputs(config, layer.selectors, layer.scales, layer.codes, vector)
+                    for vector in x]
+        assert np.array_equal(unit.apply(x), expected)
+
+        # KV cache: appends past capacity, scores, weighted values, clear, status
+        unit = accelerator.kv_buffer_unit
+        config = unit.config
+        cache = ReferenceCache(config)
+        low, high = config.input_range
+        for step in range(config.max_tokens + 2):
+            k, v = rng.integers(low, high + 1, (2, config.head_dim))
+            position = unit.append(0, k, v)
+            expected_position, refused = cache.append(0, k, v)
+            assert position[0] == (-1 if refused else expected_position)
+            q = rng.integers(-128, 128, config.head_dim)
+            positions, values = unit.scores(0, q)
+            assert np.array_equal(values, cache.scores(0, q))
+            assert list(positions) == cache.positions(0)
+            p = rng.integers(0, 1 << 16, len(values))
+            assert np.array_equal(unit.weighted_values(0, p), cache.weighted_values(0, p))
+        status = unit.status()
+        assert status["length"][0] == cache.heads[0].length
+        assert status["overflow"][0] == int(cache.heads[0].overflow)
+        unit.clear()
+        assert unit.status()["length"][0] == 0 and len(unit.scores(0, q)[0]) == 0

@@ -1,7 +1,6 @@
 """The link's gateware in the Amaranth simulator, case by case: every refusal with its
 reason, duplicates, resets, the FrameFIFO's commit and rollback, SLIP escapes."""
 
-import numpy as np
 from amaranth.sim import Simulator
 
 from accelgen.config import single_unit_design

@@ -11,6 +11,7 @@ import pytest
 from amaranth.lib import wiring
 
 from accelgen.doc_tables import stale_pages
+from accelgen.link_plan import status_layouts
 from accelgen.registry import UNIT_KINDS, register
 from accelgen.sim.bench import Bench
 from accelgen.unit import UnitConfig
@@ -71,6 +72,13 @@ def test_every_test_config_meets_the_contract(name):
                    if len(path) == 2 and str(path[1]) == "payload"}
         assert streams == set(inputs) | set(outputs), \
             "the component's streams are the reference's layouts"
+        beside = {name: member.shape for name, member in component.signature.members.items()
+                  if member.is_port}
+        declared = status_layouts(config)
+        assert beside == declared and all(member.flow == wiring.Out for name, member in
+                                          component.signature.members.items()
+                                          if name in beside), \
+            "outputs beside the streams are the reference's status_layouts (the link reports them)"
         paragraphs = (type(component).__doc__ or "").split("\n\n")
         assert len(paragraphs) >= 2, "the docstring's second paragraph is the job protocol"
         del component

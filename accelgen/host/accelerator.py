@@ -6,80 +6,15 @@ API on top of :class:`UnitDriver`, which moves payload words packed exactly as t
 unit's manifest lays them out.
 """
 
-import numpy as np
-
 from accelgen.config import DesignConfig
 from accelgen.link_plan import LinkPlan, config_hash
 from accelgen.registry import UNIT_KINDS
 
 from .link import HostError, Link
+from .unit_driver import UnitDriver
 
 #: the baud a URL without one is opened at (a serve socket ignores it)
 DEFAULT_BAUD = 3_000_000
-
-
-class UnitDriver:
-    """One unit of a connected accelerator, at the level of stream beats.
-
-    ``run`` sends whole jobs and returns their results; the kinds' drivers build their
-    numpy APIs on it. Words are payload integers (``accelgen.payload.pack``).
-    """
-
-    #: seconds a job's results may take beyond their transfer time
-    TIMEOUT = 30.0
-
-    def __init__(self, accelerator: "Accelerator", index: int):
-        self._accelerator = accelerator
-        self._link = accelerator.link
-        self.index = index
-        described = accelerator.plan.units[index]
-        self.name, self.kind = described.name, described.kind
-        self.config = UNIT_KINDS[self.kind].config_class.from_settings(described.settings)
-        reference = UNIT_KINDS[self.kind].reference()
-        self.input_layouts = reference.input_layouts(self.config)
-        self.output_layouts = reference.output_layouts(self.config)
-        self._inputs = {port.name: port for port in described.inputs}
-        self._outputs = {port.name: port for port in described.outputs}
-        self._input_numbers = {port.name: accelerator.plan.inputs.index(port)
-                               for port in described.inputs}
-
-    def send(self, port: str, words) -> None:
-        """Queue beats for an input port (split into frames as the link allows)."""
-        target = self._inputs[port]
-        per_frame = self._accelerator.plan.frame_beats(target)
-        words = list(words)
-        for start in range(0, len(words), per_frame):
-            body = b"".join(word.to_bytes(target.beat_bytes, "little")
-                            for word in words[start:start + per_frame])
-            self._link.send(self._input_numbers[port], body)
-
-    def receive(self, port: str, count: int, timeout: float | None = None) -> list[int]:
-        source = self._outputs[port]
-        return self._link.take_results(self.index, source.port, count, source.beat_bytes,
-                                       self.TIMEOUT if timeout is None else timeout)
-
-    def run(self, inputs: dict, expected: dict) -> dict:
-        """Send ``inputs`` (port name -> words), return ``expected`` (port name -> beat
-        count) result words per output port."""
-        for port, words in inputs.items():
-            self.send(port, words)
-        return {port: self.receive(port, count) for port, count in expected.items()}
-
-    def reset(self) -> None:
-        self._link.reset(self.index)
-
-
-def check_range(name: str, values: np.ndarray, bits: int, is_signed: bool) -> np.ndarray:
-    """``values`` as int64, or a HostError if any does not fit the operand type."""
-    values = np.asarray(values)
-    if values.dtype.kind not in "iub":
-        raise HostError(f"{name}: must be integers, got dtype {values.dtype}")
-    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if is_signed else (0, (1 << bits) - 1)
-    if values.size and (values.min() < low or values.max() > high):
-        kind = f"int{bits}" if is_signed else f"uint{bits}"
-        raise HostError(f"{name}: values must fit {kind} ({low}..{high}), got "
-                        f"{values.min()}..{values.max()}")
-    return values.astype(np.int64)
 
 
 class Accelerator:
@@ -90,8 +25,12 @@ class Accelerator:
         self.identity = identity
         self.plan = link.plan
         self._port = port
-        self.units = {unit.name: UNIT_KINDS[unit.kind].driver()(self, index)
-                      for index, unit in enumerate(self.plan.units)}
+        self.units = {}
+        for index, unit in enumerate(self.plan.units):
+            kind = UNIT_KINDS[unit.kind]
+            config = kind.config_class.from_settings(unit.settings)
+            driver = kind.driver() or UnitDriver
+            self.units[unit.name] = driver(self, index, config, kind.reference())
 
     @classmethod
     def open(cls, url: str, design: DesignConfig | None = None, *,

@@ -216,22 +216,38 @@ class Link:
     def take_results(self, unit: int, port: int, count: int, beat_bytes: int,
                      timeout: float) -> list[int]:
         """``count`` result beats of (unit, output port) as integers."""
+        return self._take(unit, port, beat_bytes, timeout, f"{count} result beats",
+                          lambda words: count if len(words) >= count else None)
+
+    def take_group(self, unit: int, port: int, beat_bytes: int, last_offset: int,
+                   timeout: float) -> list[int]:
+        """The result beats of (unit, output port) up to the next with ``last`` set."""
+        def through_last(words):
+            for index, word in enumerate(words):
+                if word >> last_offset & 1:
+                    return index + 1
+            return None
+        return self._take(unit, port, beat_bytes, timeout, "a last-terminated group",
+                          through_last)
+
+    def _take(self, unit, port, beat_bytes, timeout, what, enough) -> list[int]:
         deadline = time.monotonic() + timeout
         key = (unit, port)
-        while len(self._results.get(key, b"")) < count * beat_bytes:
+        while True:
+            data = self._results.setdefault(key, bytearray())
+            words = [int.from_bytes(data[index:index + beat_bytes], "little")
+                     for index in range(0, len(data) - beat_bytes + 1, beat_bytes)]
+            count = enough(words)
+            if count is not None:
+                del data[:count * beat_bytes]
+                return words[:count]
             if self.results_lost:
                 raise HostError(f"link: {self.results_lost} result frame(s) from the device "
                                 "were lost or corrupted on the way; reset and run again")
             if time.monotonic() > deadline:
-                have = len(self._results.get(key, b"")) // beat_bytes
-                raise HostError(f"link: {have} of {count} result beats arrived within "
-                                f"{timeout} s")
+                raise HostError(f"link: waited {timeout} s for {what}; {len(words)} beats "
+                                "arrived")
             self.pump()
-        data = self._results[key]
-        words = [int.from_bytes(data[index * beat_bytes:(index + 1) * beat_bytes], "little")
-                 for index in range(count)]
-        del data[:count * beat_bytes]
-        return words
 
     # -- requests ----------------------------------------------------------------------
 
@@ -266,7 +282,15 @@ class Link:
         values["cycles"] = values.pop("cycles_lo") | values.pop("cycles_hi") << 16
         after = 2 * len(STATUS_COUNTERS)
         values["expected_seq"] = body[after]
-        values["consumed"] = list(body[after + 1:])
+        ports = len(self.plan.inputs) if self.plan is not None else len(body) - after - 1
+        values["consumed"] = list(body[after + 1:after + 1 + ports])
+        position = after + 1 + ports
+        values["units"] = {}
+        for unit in self.plan.units if self.plan is not None else ():
+            if unit.status_bits:
+                values["units"][unit.name] = int.from_bytes(
+                    body[position:position + unit.status_bytes], "little")
+                position += unit.status_bytes
         return values
 
     def reset(self, unit: int = ALL_UNITS, timeout: float = 10.0) -> None:

@@ -5,7 +5,7 @@ import numpy as np
 
 from accelgen.payload import last_flags, pack, padded, unpack
 
-from .accelerator import UnitDriver, check_range
+from .unit_driver import UnitDriver, check_range
 
 
 class SystolicDriver(UnitDriver):

@@ -32,6 +32,10 @@ class BitSerialKind(UnitKind):
         from ..sim.bitserial_bench import BitSerialBench
         return BitSerialBench
 
+    def driver(self):
+        from ..host.bitserial import BitSerialDriver
+        return BitSerialDriver
+
     def selftest_frames(self, config, jobs: int = 3) -> dict:
         # vectors of the most chunks, matrices of two row blocks
         return {"weights": (2 * config.max_chunks, jobs),

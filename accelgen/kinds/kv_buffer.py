@@ -36,6 +36,10 @@ class KVBufferKind(UnitKind):
         from ..sim.kv_bench import KVBufferBench
         return KVBufferBench
 
+    def driver(self):
+        from ..host.kv_buffer import KVBufferDriver
+        return KVBufferDriver
+
     def selftest_frames(self, config, jobs: int = 8) -> dict:
         # random commands in frames of four (a value job is one frame), whole tokens
         # and queries

@@ -34,6 +34,10 @@ class TernaryKind(UnitKind):
         from ..sim.ternary_bench import TernaryBench
         return TernaryBench
 
+    def driver(self):
+        from ..host.ternary import TernaryDriver
+        return TernaryDriver
+
     def selftest_frames(self, config, loads: int = 3, vectors: int = 8) -> dict:
         # loads as long as a bank (so any shape in a header finds its words) and vectors
         # of the most chunks (the unit ignores beats past a vector's columns)
