@@ -152,6 +152,22 @@ def attention(q: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray
     return (weights / weights.sum()) @ values
 
 
+def attention_weights(score_values: np.ndarray, logit_scale: float) -> np.ndarray:
+    """The host's softmax over the buffer's integer scores (logits = s · logit_scale),
+    as the 16-bit weights p_t the weighted-value command takes."""
+    logits = np.asarray(score_values, dtype=np.float64) * logit_scale
+    weights = np.exp(logits - logits.max())
+    weights /= weights.sum()
+    return np.minimum(np.round(weights * (1 << WEIGHT_BITS)), (1 << WEIGHT_BITS) - 1) \
+        .astype(np.int64)
+
+
+def attention_output(config, sums: np.ndarray, value_unit: float) -> np.ndarray:
+    """The buffer's weighted sums back in the values' units."""
+    return np.asarray(sums) * (value_unit * (1 << config.weight_shift) / config.qmax /
+                               (1 << WEIGHT_BITS))
+
+
 def quantized_attention(config, q: np.ndarray, keys: np.ndarray, values: np.ndarray,
                         units: tuple[float, float, float]) -> np.ndarray:
     """The same attention through the buffer's integer path: q, keys and values are
@@ -161,10 +177,6 @@ def quantized_attention(config, q: np.ndarray, keys: np.ndarray, values: np.ndar
     query_unit, key_unit, value_unit = units
     k_codes, k_scales = quantize(keys, config.kv_bits, config.input_bits)
     v_codes, v_scales = quantize(values, config.kv_bits, config.input_bits)
-    logits = scores(q, k_codes, k_scales) * (query_unit * key_unit / config.qmax /
-                                             np.sqrt(len(q)))
-    weights = np.exp(logits - logits.max())
-    weights /= weights.sum()
-    p = np.minimum(np.round(weights * (1 << WEIGHT_BITS)), (1 << WEIGHT_BITS) - 1)
-    sums = weighted_values(config, p.astype(np.int64), v_codes, v_scales)
-    return sums * (value_unit * (1 << config.weight_shift) / config.qmax / (1 << WEIGHT_BITS))
+    p = attention_weights(scores(q, k_codes, k_scales),
+                          query_unit * key_unit / config.qmax / np.sqrt(len(q)))
+    return attention_output(config, weighted_values(config, p, v_codes, v_scales), value_unit)

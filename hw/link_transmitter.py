@@ -1,5 +1,6 @@
 """Device frames out: answers to host frames, and the units' results framed per
-``last``-terminated group (or per ``frame_bytes`` of beats), with a CRC, SLIP-encoded.
+``last``-terminated group (or per ``frame_bytes`` of beats, or as far as the unit has
+beats ready), with a CRC, SLIP-encoded.
 
 Answers go first (they are short and the host waits on them); results are taken from
 the output ports round-robin, a whole frame at a time, so that no unit starves another.
@@ -160,6 +161,11 @@ class LinkTransmitter(wiring.Component):
                 with m.Elif(position < DEVICE_HEADER_BYTES):
                     header_bytes()
                     advance()
+                with m.Elif((lane == 0) & (beats != 0) & ~result.valid):
+                    # the unit has no beat ready: close the frame rather than hold the
+                    # line (the host's answers, and the credits the unit may be waiting
+                    # for, would queue behind it)
+                    m.next = "crc_high"
                 with m.Else():
                     # byte `lane` of the chosen port's beat; the beat is taken with its
                     # last byte

@@ -6,6 +6,8 @@ API on top of :class:`UnitDriver`, which moves payload words packed exactly as t
 unit's manifest lays them out.
 """
 
+import contextlib
+
 from accelgen.config import DesignConfig
 from accelgen.link_plan import LinkPlan, config_hash
 from accelgen.registry import UNIT_KINDS
@@ -94,3 +96,16 @@ class Accelerator:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextlib.contextmanager
+def connect(design: DesignConfig, port: str | None = None, *, baud: int | None = None):
+    """The design's accelerator: on the board at ``port`` (a serial device or any
+    pyserial URL), or, without one, on its simulation served for the occasion."""
+    if port is not None:
+        with Accelerator.open(port, design, baud=baud) as accelerator:
+            yield accelerator
+        return
+    from accelgen.sim.serve import start_server
+    with start_server(design) as server, Accelerator.open(server.url, design) as accelerator:
+        yield accelerator
