@@ -8,6 +8,7 @@ from accelgen.config import load_config, parse_design
 from accelgen.host import Accelerator, HostError
 from accelgen.link_protocol import (END, ESC, DeviceFrame, SlipDecoder, crc16,
                                     device_frame, fast_crc16)
+from accelgen.payload import last_flags, pack
 from accelgen.registry import UNIT_KINDS
 from accelgen.sim.serve import start_server
 
@@ -213,3 +214,47 @@ def test_typed_drivers_match_the_golden_models(everything):
         assert status["overflow"][0] == int(cache.heads[0].overflow)
         unit.clear()
         assert unit.status()["length"][0] == 0 and len(unit.scores(0, q)[0]) == 0
+
+
+@pytest.mark.slow
+def test_disconnect_mid_job_then_reconnect(everything):
+    """The host vanishes with frames in flight and results unread; a new connection
+    resets the units and computes exactly again."""
+    import serial
+
+    design, server = everything
+    rng = np.random.default_rng(4)
+    port = serial.serial_for_url(server.url, timeout=0.02)
+    with Accelerator.attach(port, design) as accelerator:
+        unit = accelerator.systolic_unit
+        words = unit.input_layouts["operands"]
+        a, w = rng.integers(-128, 128, (40, 60)), rng.integers(-128, 128, (60, 40))
+        beats = pack(words, {"a": w[:, :1], "w": w[:, 1:2], "last": last_flags(60)})
+        for _ in range(30):
+            unit.send("operands", beats)      # queued; only the credits' worth goes out
+        port.write(b"\xc0\x01\x07")           # and half a frame
+    with Accelerator.open(server.url, design) as accelerator:
+        assert np.array_equal(accelerator.systolic_unit.matmul(a, w), a @ w)
+
+
+@pytest.mark.slow
+def test_accelgen_serve_command(in_tmp):
+    """`accelgen serve` prints its URL, the driver uses it, and SIGINT stops it."""
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "accelgen", "serve"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "serving the simulated accelerator at socket://127.0.0.1:" in line, \
+            line + process.stderr.read()
+        url = line.split(" at ")[1].split()[0]
+        with Accelerator.open(url, load_config()) as accelerator:
+            a = np.arange(12).reshape(3, 4) - 6
+            w = np.arange(8).reshape(4, 2) - 4
+            assert np.array_equal(accelerator.gemm.matmul(a, w), a @ w)
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
