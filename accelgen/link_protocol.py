@@ -48,11 +48,12 @@ class NakReason(enum.IntEnum):
     UNKNOWN_TYPE = 6
 
 
-# STATUS body: 16-bit little-endian counters in this order (they wrap), then the
+# STATUS body: 16-bit little-endian counters in this order (they wrap; cycles and busy
+# cycles, those in which a unit had a beat to take or to give, are 32 bits), then the
 # sequence number the next DATA frame must carry, then per input port (in identity
 # order) how many of its DATA frames the unit has consumed, modulo 256.
 STATUS_COUNTERS = ("frames_ok", "crc_errors", "framing_errors", "naks", "cycles_lo",
-                   "cycles_hi")
+                   "cycles_hi", "busy_lo", "busy_hi")
 
 
 def crc16(data: bytes, crc: int = 0xFFFF) -> int:

@@ -12,7 +12,6 @@ and how often each datatype was chosen.
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,22 +37,21 @@ def run(port: str | None = None, rows: int = 64, vectors: int = 16,
     x = np.array([q for q, _ in quantized])
     golden = np.array([expected_outputs(config, layer.selectors, layer.scales, layer.codes,
                                         vector) for vector in x])
-    with connect(design, port, baud=baud) as accelerator:
-        unit = accelerator.bitmod
-        start, before = time.monotonic(), accelerator.status()["cycles"]
-        unit.load(layer)
-        y = unit.apply(x)
-        seconds, cycles = time.monotonic() - start, accelerator.status()["cycles"] - before
+    with connect(design, port, baud=baud) as accelerator, \
+            accelerator.measured() as measured:
+        accelerator.bitmod.load(layer)
+        y = accelerator.bitmod.apply(x)
     # back to real units: y · 2^shift · row factor · activation scale
     scales = np.array([s / 127 for _, s in quantized])
     y_real = y * (1 << config.output_shift) * layer.row_factor[None, :] * scales[:, None]
     exact = x_float @ weights.T
     chosen = np.bincount(layer.selectors.ravel(), minlength=len(config.table))
-    return {"rows": rows, "vectors": vectors, "identical": bool(np.array_equal(y, golden)),
+    return {"items": vectors, "rows": rows, "vectors": vectors,
+            "identical": bool(np.array_equal(y, golden)),
             "relative_error": float(np.abs(y_real - exact).max() / np.abs(exact).max()),
             "datatypes": {datatype.name: int(count)
                           for datatype, count in zip(config.table, chosen) if count},
-            "seconds": seconds, "cycles": cycles}
+            **measured}
 
 
 def main(argv=None) -> int:

@@ -13,7 +13,6 @@ holds and over the whole sequence (what eviction costs).
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +40,9 @@ def run(port: str | None = None, steps: int = 96, baud: int | None = None) -> di
     unit = VALUE_RANGE / ((1 << (config.input_bits - 1)) - 1)
     golden = ReferenceCache(config)
     mismatches, held_errors, full_errors = 0, [], []
-    with connect(design, port, baud=baud) as accelerator:
+    with connect(design, port, baud=baud) as accelerator, \
+            accelerator.measured() as measured:
         kv = accelerator.kv
-        start, before = time.monotonic(), accelerator.status()["cycles"]
         for step in range(steps):
             for head in range(config.heads):
                 q, k, v = data[step, :, head]
@@ -67,12 +66,12 @@ def run(port: str | None = None, steps: int = 96, baud: int | None = None) -> di
                                                               data[:step + 1, 2, head]))):
                     exact = attention(q, keys, values)
                     errors.append(np.abs(out - exact).max() / np.abs(exact).max())
-        seconds, cycles = time.monotonic() - start, accelerator.status()["cycles"] - before
         status = kv.status()
-    return {"steps": steps, "heads": config.heads, "identical": mismatches == 0,
+    return {"items": steps, "steps": steps, "heads": config.heads,
+            "identical": mismatches == 0,
             "held": int(status["length"][0]), "overflow": bool(status["overflow"][0]),
             "error_held": float(np.mean(held_errors)), "error_full": float(np.mean(full_errors)),
-            "seconds": seconds, "cycles": cycles}
+            **measured}
 
 
 def main(argv=None) -> int:

@@ -9,7 +9,6 @@ The same integer pipeline runs with numpy's matmul; every logit must be identica
 
 import argparse
 import sys
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,19 +84,14 @@ def run(port: str | None = None, digits: int | None = None, baud: int | None = N
         test_x, test_y = test_x[:digits], test_y[:digits]
     golden = network.logits(test_x, lambda a, w: a @ w)
     design = load_config()       # the embedded default: a 4x4 INT8 x INT4 array
-    with connect(design, port, baud=baud) as accelerator:
-        gemm = accelerator.gemm
-        start, before = time.monotonic(), accelerator.status()["cycles"]
-        logits = network.logits(test_x, gemm.matmul)
-        seconds, cycles = time.monotonic() - start, accelerator.status()["cycles"] - before
-        link = accelerator.link.counters
-    return {"digits": len(test_y), "identical": bool(np.array_equal(logits, golden)),
+    with connect(design, port, baud=baud) as accelerator, \
+            accelerator.measured() as measured:
+        logits = network.logits(test_x, accelerator.gemm.matmul)
+    return {"items": len(test_y), "digits": len(test_y),
+            "identical": bool(np.array_equal(logits, golden)),
             "accuracy": float(np.mean(logits.argmax(1) == test_y)),
             "golden_accuracy": float(np.mean(golden.argmax(1) == test_y)),
-            "float_accuracy": float(mlp.score(test_x, test_y)),
-            "seconds": seconds, "cycles": cycles,
-            "payload_bytes": link.payload_bytes_sent + link.payload_bytes_received,
-            "wire_bytes": link.bytes_sent + link.bytes_received}
+            "float_accuracy": float(mlp.score(test_x, test_y)), **measured}
 
 
 def main(argv=None) -> int:

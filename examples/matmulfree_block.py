@@ -11,7 +11,6 @@ must be identical. The error against the float block is reported.
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -101,16 +100,15 @@ def run(port: str | None = None, tokens: int = 64, baud: int | None = None) -> d
     x = np.cumsum(rng.normal(0, 0.4, (tokens, hidden)), axis=0) + rng.normal(0, 1, hidden)
     golden_o, golden_y = block.run(x, NumpyTernary(design.units["mixer"]),
                                    NumpyTernary(design.units["proj"]))
-    with connect(design, port, baud=baud) as accelerator:
-        start, before = time.monotonic(), accelerator.status()["cycles"]
+    with connect(design, port, baud=baud) as accelerator, \
+            accelerator.measured() as measured:
         o, y = block.run(x, accelerator.mixer, accelerator.proj)
-        seconds, cycles = time.monotonic() - start, accelerator.status()["cycles"] - before
     fraction = design.units["proj"].scale_fraction_bits
     reference = block.run_float(x)
     error = np.abs(y / (1 << fraction) - reference).max() / np.abs(reference).max()
-    return {"tokens": tokens, "identical": bool(np.array_equal(o, golden_o) and
-                                               np.array_equal(y, golden_y)),
-            "relative_error": float(error), "seconds": seconds, "cycles": cycles}
+    return {"items": tokens, "tokens": tokens,
+            "identical": bool(np.array_equal(o, golden_o) and np.array_equal(y, golden_y)),
+            "relative_error": float(error), **measured}
 
 
 def main(argv=None) -> int:

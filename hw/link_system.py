@@ -76,6 +76,7 @@ class LinkSystem(wiring.Component):
 
         consumed = []
         free = []
+        busy_inputs = []
         for number, port in enumerate(plan.inputs):
             fifo = FrameFIFO(port.beat_bytes, plan.fifo_depth(port))
             m.submodules[f"in{number}_{plan.units[port.unit].name}_{port.name}"] = fifo
@@ -98,6 +99,7 @@ class LinkSystem(wiring.Component):
                 m.d.sync += count.eq(count + 1)
             consumed.append(count)
             free.append(fifo.free)
+            busy_inputs.append(fifo.beats.valid)
         with m.Switch(receiver.target):
             for number, fifo_free in enumerate(free):
                 with m.Case(number):
@@ -112,6 +114,13 @@ class LinkSystem(wiring.Component):
         framing_errors = Signal(COUNTER_BITS)
         cycles = Signal(32)
         m.d.sync += cycles.eq(cycles + 1)
+        # cycles in which some unit had a beat waiting to go in or out: the units' share
+        # of the time, against which the link's is measured
+        busy = Signal(32)
+        waiting = [fifo_valid for fifo_valid in busy_inputs] + \
+            [getattr(units[port.unit], port.name).valid for port in plan.outputs]
+        with m.If(Cat(waiting).any()):
+            m.d.sync += busy.eq(busy + 1)
         with m.If(self.framing_error):
             m.d.sync += framing_errors.eq(framing_errors + 1)
         # the units' outputs beside their streams, each in whole bytes
@@ -124,5 +133,5 @@ class LinkSystem(wiring.Component):
         # the order of link_protocol.STATUS_COUNTERS
         m.d.comb += transmitter.status.eq(Cat(
             receiver.frames_ok, receiver.crc_errors, framing_errors, receiver.naks, cycles,
-            receiver.expected_seq, *consumed, *unit_status))
+            busy, receiver.expected_seq, *consumed, *unit_status))
         return m

@@ -80,10 +80,13 @@ def test_every_refusal_names_its_reason():
         (nak, 0, NakReason.CRC, 0), (nak, 0, NakReason.CRC, 0),
         ("ACK", 0), ("ACK", 0), (nak, 9, NakReason.UNKNOWN_TARGET, 1)]
     # STATUS: frames ok 2 (the DATA frame, this request), CRC errors 2, framing errors 0,
-    # NAKs 11, (cycles), next sequence number 1, frames consumed 1
+    # NAKs 11, (cycles), busy cycles (the one job's beat and result, waiting for the line),
+    # next sequence number 1, frames consumed 1
     status = got[13]
     assert len(got) == 14 and status[:2] == ("STATUS", 3)
-    assert status[2:10] == (2, 0, 2, 0, 0, 0, 11, 0) and status[14:] == (1, 1)
+    assert status[2:10] == (2, 0, 2, 0, 0, 0, 11, 0) and status[18:] == (1, 1)
+    busy = int.from_bytes(bytes(status[14:18]), "little")
+    assert 2 <= busy <= 60        # the result also waits for the line
     results = [frame for frame in frames if frame is not None and frame[0] == DeviceFrame.RESULT]
     assert [frame[DEVICE_HEADER_BYTES:] for frame in results] == [beats([15 | 1 << 19], 3)], \
         "exactly one job reached the unit"

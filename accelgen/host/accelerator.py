@@ -7,6 +7,8 @@ unit's manifest lays them out.
 """
 
 import contextlib
+import dataclasses
+import time
 
 from accelgen.config import DesignConfig
 from accelgen.link_plan import LinkPlan, config_hash
@@ -84,6 +86,28 @@ class Accelerator:
 
     def status(self) -> dict:
         return self.link.status()
+
+    @contextlib.contextmanager
+    def measured(self):
+        """Measure what runs inside: a dict filled on exit with the wall seconds, the
+        device's cycles and busy cycles (a unit had a beat to take or give), frames and
+        bytes each way, payload and on the wire."""
+        figures = {}
+        counters = dataclasses.replace(self.link.counters)
+        status, start = self.status(), time.monotonic()
+        yield figures
+        seconds = time.monotonic() - start
+        after, now = self.status(), self.link.counters
+        figures.update(
+            seconds=seconds,
+            cycles=(after["cycles"] - status["cycles"]) % (1 << 32),
+            busy_cycles=(after["busy_cycles"] - status["busy_cycles"]) % (1 << 32),
+            frames_sent=now.frames_sent - counters.frames_sent,
+            result_frames=now.result_frames - counters.result_frames,
+            wire_bytes=now.bytes_sent + now.bytes_received
+            - counters.bytes_sent - counters.bytes_received,
+            payload_bytes=now.payload_bytes_sent + now.payload_bytes_received
+            - counters.payload_bytes_sent - counters.payload_bytes_received)
 
     def reset(self) -> None:
         self.link.reset()

@@ -31,6 +31,7 @@ class LinkCounters:
     bytes_received: int = 0
     payload_bytes_sent: int = 0
     payload_bytes_received: int = 0
+    result_frames: int = 0
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Link:
             self._result_seq = (seq + 1) % 256
             self._results.setdefault((unit, port), bytearray()).extend(body)
             self.counters.payload_bytes_received += len(body)
+            self.counters.result_frames += 1
         elif kind == DeviceFrame.ACK and self._in_window(seq):
             self._acknowledge_through(seq)
         elif kind == DeviceFrame.NAK and len(body) == 2:
@@ -280,6 +282,7 @@ class Link:
         values = {name: int.from_bytes(body[2 * index:2 * index + 2], "little")
                   for index, name in enumerate(STATUS_COUNTERS)}
         values["cycles"] = values.pop("cycles_lo") | values.pop("cycles_hi") << 16
+        values["busy_cycles"] = values.pop("busy_lo") | values.pop("busy_hi") << 16
         after = 2 * len(STATUS_COUNTERS)
         values["expected_seq"] = body[after]
         ports = len(self.plan.inputs) if self.plan is not None else len(body) - after - 1
