@@ -60,6 +60,9 @@ class LinkPlan:
     def outputs(self) -> list:
         return [port for unit in self.units for port in unit.outputs]
 
+    #: RESULT frames the device keeps until the host acknowledges them
+    result_slots: int = 4
+
     def frame_beats(self, port: LinkPort) -> int:
         """Beats one DATA frame for ``port`` may carry (at least one, however wide)."""
         return max(1, self.frame_bytes // port.beat_bytes)
@@ -76,6 +79,7 @@ class LinkPlan:
         return {"design": self.design, "config_hash": self.config_hash,
                 "accelgen": __version__, "clock_hz": self.clock_hz, "baud": self.baud,
                 "credits": self.credits, "frame_bytes": self.frame_bytes,
+                "result_slots": self.result_slots,
                 "units": [{"name": unit.name, "kind": unit.kind, "config": unit.settings,
                            "inputs": [[port.name, port.payload_bits, port.last_offset]
                                       for port in unit.inputs],
@@ -97,7 +101,8 @@ class LinkPlan:
                                ports(index, unit["outputs"]), unit["status_bits"])
                       for index, unit in enumerate(identity["units"]))
         return cls(identity["design"], identity["config_hash"], units, identity["credits"],
-                   identity["frame_bytes"], identity["clock_hz"], identity["baud"])
+                   identity["frame_bytes"], identity["clock_hz"], identity["baud"],
+                   identity["result_slots"])
 
 
 def status_layouts(config) -> dict:

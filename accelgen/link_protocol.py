@@ -27,11 +27,13 @@ class HostFrame(enum.IntEnum):
     IDENTIFY = 0x02     # answered by IDENTITY
     STATUS = 0x03       # answered by STATUS
     RESET = 0x04        # reset a unit (or ALL_UNITS), its buffered beats and results
+    RESULT_ACK = 0x05   # the host has every RESULT frame before this sequence number
+    RESEND = 0x06       # send the RESULT frames again from this sequence number
 
 
 class DeviceFrame(enum.IntEnum):
     """Frame types the device sends."""
-    ACK = 0x81          # a host frame was taken (its sequence number, unit, port)
+    ACK = 0x81          # a host frame was taken (its seq, unit, port); body: its type
     NAK = 0x82          # a host frame was refused; body: a NakReason, the expected seq
     RESULT = 0x83       # result beats of (unit, output port); its own sequence numbers
     IDENTITY = 0x84     # the body is the identity JSON (ASCII)
@@ -50,8 +52,9 @@ class NakReason(enum.IntEnum):
 
 # STATUS body: 16-bit little-endian counters in this order (they wrap; cycles and busy
 # cycles, those in which a unit had a beat to take or to give, are 32 bits), then the
-# sequence number the next DATA frame must carry, then per input port (in identity
-# order) how many of its DATA frames the unit has consumed, modulo 256.
+# sequence number the next DATA frame must carry, the sequence number of the oldest
+# RESULT frame not acknowledged, then per input port (in identity order) how many of its
+# DATA frames the unit has consumed, modulo 256, then the units' status outputs.
 STATUS_COUNTERS = ("frames_ok", "crc_errors", "framing_errors", "naks", "cycles_lo",
                    "cycles_hi", "busy_lo", "busy_hi")
 

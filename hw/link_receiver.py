@@ -36,6 +36,8 @@ class LinkReceiver(wiring.Component):
     response : Out(stream.Signature(RESPONSE_LAYOUT))
     reset_units : Out(units)
         A RESET frame's units, for one cycle.
+    result_ack, resend : Out(1)
+        A RESULT_ACK or RESEND frame, for one cycle; its sequence number on ``result_seq``.
     expected_seq, frames_ok, crc_errors, naks : Out
         For the STATUS frame.
     """
@@ -53,6 +55,7 @@ class LinkReceiver(wiring.Component):
             "free": In(range(deepest + 1)),
             "response": Out(stream.Signature(RESPONSE_LAYOUT)),
             "reset_units": Out(len(plan.units)),
+            "result_ack": Out(1), "resend": Out(1), "result_seq": Out(8),
             "expected_seq": Out(8),
             "frames_ok": Out(COUNTER_BITS), "crc_errors": Out(COUNTER_BITS),
             "naks": Out(COUNTER_BITS),
@@ -161,8 +164,11 @@ class LinkReceiver(wiring.Component):
         body_ok = (body_index == length) & (index == HOST_HEADER_BYTES + length + CRC_BYTES) \
             & (lane == 0)
 
+        m.d.comb += self.result_seq.eq(seq)
+
         def answer_with(kind_of_answer, counter=None):
-            m.d.comb += answer.type.eq(kind_of_answer)
+            # an ACK says which kind of frame it acknowledges
+            m.d.comb += [answer.type.eq(kind_of_answer), answer.reason.eq(kind)]
             if counter is not None:
                 with m.If(fire):
                     m.d.sync += counter.eq(counter + 1)
@@ -202,6 +208,12 @@ class LinkReceiver(wiring.Component):
                 answer_with(DeviceFrame.IDENTITY, self.frames_ok)
             with m.Elif(kind == HostFrame.STATUS):
                 answer_with(DeviceFrame.STATUS, self.frames_ok)
+            with m.Elif(kind == HostFrame.RESULT_ACK):
+                answer_with(DeviceFrame.ACK, self.frames_ok)
+                m.d.comb += self.result_ack.eq(fire)
+            with m.Elif(kind == HostFrame.RESEND):
+                answer_with(DeviceFrame.ACK, self.frames_ok)
+                m.d.comb += self.resend.eq(fire)
             with m.Elif((kind == HostFrame.RESET) & (unit == ALL_UNITS)):
                 answer_with(DeviceFrame.ACK, self.frames_ok)
                 m.d.comb += self.reset_units.eq(Mux(fire, ~0, 0))

@@ -17,13 +17,14 @@ from accelgen.registry import UNIT_KINDS
 from .frame_fifo import FrameFIFO
 from .link_receiver import COUNTER_BITS, RESPONSE_LAYOUT, LinkReceiver
 from .link_transmitter import LinkTransmitter
+from .result_store import ResultStore
 
 # answers waiting for the line; a full queue holds the next END back
 RESPONSE_QUEUE = 16
 
 
 def status_bytes(plan) -> int:
-    return len(STATUS_COUNTERS) * 2 + 1 + len(plan.inputs) + \
+    return len(STATUS_COUNTERS) * 2 + 2 + len(plan.inputs) + \
         sum(unit.status_bytes for unit in plan.units)
 
 
@@ -52,7 +53,9 @@ class LinkSystem(wiring.Component):
         m = Module()
         plan = self._plan
         m.submodules.receiver = receiver = LinkReceiver(plan)
-        m.submodules.transmitter = transmitter = LinkTransmitter(plan, status_bytes(plan))
+        m.submodules.store = store = ResultStore(plan, plan.result_slots)
+        m.submodules.transmitter = transmitter = LinkTransmitter(
+            plan, status_bytes(plan), len(store.frame_base), len(store.frame_length))
         m.submodules.answers = answers = SyncFIFOBuffered(width=RESPONSE_LAYOUT.size,
                                                           depth=RESPONSE_QUEUE)
         wiring.connect(m, wiring.flipped(self.rx), receiver.bytes_in)
@@ -64,8 +67,19 @@ class LinkSystem(wiring.Component):
             transmitter.response.valid.eq(answers.r_rdy),
             transmitter.response.payload.eq(answers.r_data),
             answers.r_en.eq(transmitter.response.ready),
-            transmitter.abort_units.eq(receiver.reset_units),
+            store.abort_units.eq(receiver.reset_units),
+            store.clear.eq(receiver.reset_units.all()),
+            transmitter.abort.eq(receiver.reset_units.all()),
+            store.acknowledge.eq(receiver.result_ack),
+            store.acknowledged.eq(receiver.result_seq),
+            store.rewind.eq(receiver.resend),
+            store.rewind_to.eq(receiver.result_seq),
         ]
+        for name in ("frame_ready", "frame_seq", "frame_unit", "frame_port", "frame_length",
+                     "frame_base", "read_data"):
+            m.d.comb += getattr(transmitter, name).eq(getattr(store, name))
+        for name in ("read_address", "sending", "sent"):
+            m.d.comb += getattr(store, name).eq(getattr(transmitter, name))
 
         units = []
         for index, (name, config) in enumerate(self._design.units.items()):
@@ -107,7 +121,7 @@ class LinkSystem(wiring.Component):
 
         for number, port in enumerate(plan.outputs):
             source = getattr(units[port.unit], port.name)
-            sink = transmitter.results[number]
+            sink = store.results[number]
             m.d.comb += [sink.valid.eq(source.valid), sink.payload.eq(source.payload),
                          source.ready.eq(sink.ready)]
 
@@ -133,5 +147,5 @@ class LinkSystem(wiring.Component):
         # the order of link_protocol.STATUS_COUNTERS
         m.d.comb += transmitter.status.eq(Cat(
             receiver.frames_ok, receiver.crc_errors, framing_errors, receiver.naks, cycles,
-            busy, receiver.expected_seq, *consumed, *unit_status))
+            busy, receiver.expected_seq, store.oldest, *consumed, *unit_status))
         return m

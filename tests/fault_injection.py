@@ -10,21 +10,46 @@ from accelgen.link_protocol import HostFrame, host_frame
 FAULTS = ("flip_bit", "drop_byte", "duplicate_byte", "truncate", "garbage_before",
           "duplicate_frame", "oversize_frame", "unknown_unit", "unknown_port",
           "unknown_type", "stale_burst")
+# on the way back: what a noisy line does to the device's bytes
+READ_FAULTS = ("read_flip_bit", "read_drop_byte", "read_duplicate_byte", "read_garbage")
 
 
 class FaultyPort:
     """Wraps a pyserial port; each ``write`` (one frame of the driver's) is damaged
-    with probability ``rate``, by a fault drawn from FAULTS."""
+    with probability ``rate``, by a fault drawn from FAULTS, and each byte read with
+    probability ``read_rate``, by one from READ_FAULTS."""
 
-    def __init__(self, port, rate: float, seed: int = 0, frame_bytes: int = 256):
+    def __init__(self, port, rate: float, seed: int = 0, frame_bytes: int = 256,
+                 read_rate: float = 0.0):
         self._port = port
         self._rate = rate
+        self.read_rate = read_rate
         self._rng = np.random.default_rng(seed)
         self._frame_bytes = frame_bytes
         self.injected = Counter()
 
     def __getattr__(self, name):
         return getattr(self._port, name)
+
+    def read(self, size: int = 1) -> bytes:
+        """What the device sent, each byte damaged with probability ``read_rate``."""
+        data = bytearray(self._port.read(size))
+        for _ in range(int(self._rng.binomial(len(data), self.read_rate)) if data else 0):
+            fault = READ_FAULTS[self._rng.integers(len(READ_FAULTS))]
+            self.injected[fault] += 1
+            where = int(self._rng.integers(max(len(data), 1)))
+            if not data:
+                break
+            if fault == "read_flip_bit":
+                data[where] ^= 1 << int(self._rng.integers(8))
+            elif fault == "read_drop_byte":
+                del data[where]
+            elif fault == "read_duplicate_byte":
+                data.insert(where, data[where])
+            else:
+                data[where:where] = bytes(self._rng.integers(
+                    0, 256, int(self._rng.integers(1, 20)), dtype=np.uint8))
+        return bytes(data)
 
     def write(self, data: bytes):
         if self._rng.random() >= self._rate:

@@ -126,17 +126,20 @@ def send_bench_jobs(accelerator, design, seed: int, extreme: bool = False) -> di
 @pytest.mark.slow
 def test_faults_on_the_line_are_recovered(everything):
     """A quarter of the host's frames damaged (bits, bytes, truncation, garbage, stray
-    and refused frames) until every kind of fault has happened: every result still
-    exact, the link never stuck."""
+    and refused frames) and one byte in 500 of what the device sends back (bits, bytes,
+    garbage),
+    until every kind of fault has happened: every result still exact, the link never
+    stuck."""
     import serial
 
-    from .fault_injection import FAULTS, FaultyPort
+    from .fault_injection import FAULTS, READ_FAULTS, FaultyPort
 
     design, server = everything
     port = FaultyPort(serial.serial_for_url(server.url, timeout=0.02), rate=0.25, seed=5)
     rng = np.random.default_rng(11)
     with Accelerator.attach(port, design) as accelerator:
         accelerator.link.RETRY_SECONDS = 0.05
+        port.read_rate = 0.002   # from here on (the identity is a long frame)
         for seed in range(20):
             accelerator.reset()      # the benches' job models start from a fresh unit
             for name, ports in send_bench_jobs(accelerator, design, seed).items():
@@ -145,15 +148,18 @@ def test_faults_on_the_line_are_recovered(everything):
                     assert got == words, f"{name}.{port_name}, seed {seed}, {port.injected}"
             a, w = rng.integers(-128, 128, (7, 90)), rng.integers(-128, 128, (90, 3))
             assert np.array_equal(accelerator.systolic_unit.matmul(a, w), a @ w)
-            if min(port.injected[fault] for fault in FAULTS) >= 2:
+            if min(port.injected[fault] for fault in FAULTS + READ_FAULTS) >= 2:
                 break
         status = accelerator.status()
         counters = accelerator.link.counters
     print(f"injected {sum(port.injected.values())} faults {dict(port.injected)}; "
           f"retransmissions {counters.retransmissions}, device CRC errors "
-          f"{status['crc_errors']}, NAKs {status['naks']}")
-    assert min(port.injected[fault] for fault in FAULTS) >= 2
+          f"{status['crc_errors']}, NAKs {status['naks']}; bad frames from the device "
+          f"{counters.bad_frames}, result frames missed {counters.results_missed}, resent "
+          f"on request {counters.resend_requests}")
+    assert min(port.injected[fault] for fault in FAULTS + READ_FAULTS) >= 2
     assert counters.retransmissions > 0 and status["crc_errors"] > 0
+    assert counters.bad_frames > 0 and counters.resend_requests > 0
 
 
 @pytest.mark.slow

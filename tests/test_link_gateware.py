@@ -78,13 +78,14 @@ def test_every_refusal_names_its_reason():
         (nak, 0, NakReason.UNKNOWN_TARGET, 0), (nak, 0, NakReason.UNKNOWN_TARGET, 0),
         (nak, 5, NakReason.SEQUENCE, 0), (nak, 0, NakReason.UNKNOWN_TYPE, 0),
         (nak, 0, NakReason.CRC, 0), (nak, 0, NakReason.CRC, 0),
-        ("ACK", 0), ("ACK", 0), (nak, 9, NakReason.UNKNOWN_TARGET, 1)]
+        ("ACK", 0, HostFrame.DATA), ("ACK", 0, HostFrame.DATA),
+        (nak, 9, NakReason.UNKNOWN_TARGET, 1)]
     # STATUS: frames ok 2 (the DATA frame, this request), CRC errors 2, framing errors 0,
     # NAKs 11, (cycles), busy cycles (the one job's beat and result, waiting for the line),
-    # next sequence number 1, frames consumed 1
+    # next sequence number 1, oldest result not acknowledged 0, frames consumed 1
     status = got[13]
     assert len(got) == 14 and status[:2] == ("STATUS", 3)
-    assert status[2:10] == (2, 0, 2, 0, 0, 0, 11, 0) and status[18:] == (1, 1)
+    assert status[2:10] == (2, 0, 2, 0, 0, 0, 11, 0) and status[18:] == (1, 0, 1)
     busy = int.from_bytes(bytes(status[14:18]), "little")
     assert 2 <= busy <= 60        # the result also waits for the line
     results = [frame for frame in frames if frame is not None and frame[0] == DeviceFrame.RESULT]
@@ -92,26 +93,58 @@ def test_every_refusal_names_its_reason():
         "exactly one job reached the unit"
 
 
-def test_results_of_two_units_alternate_and_a_reset_aborts_a_frame():
+def two_unit_design():
     design = single_unit_design("t", "a", "systolic", rows=4, cols=1, max_depth=64)
-    design = type(design)(design.name, {"a": design.units["a"], "b": design.units["a"]},
-                          design.source)
+    return type(design)(design.name, {"a": design.units["a"], "b": design.units["a"]},
+                        design.source)
+
+
+def ones_job(plan):
+    return beats([1 | 1 << 8 | 1 << 16 | 1 << 24 | 1 << 32 | 1 << 40],
+                 plan.inputs[0].beat_bytes)
+
+
+def test_results_of_two_units_alternate_and_wait_for_acknowledgement():
+    design = two_unit_design()
     plan = link_plan(design, 0, 0)
-    beat = plan.inputs[0].beat_bytes
-    job = beats([1 | 1 << 8 | 1 << 16 | 1 << 24 | 1 << 32 | 1 << 40], beat)
-    # three jobs for unit a, then three for b, while the line is held: the results
-    # leave round-robin
-    wire = b"".join(host_frame(HostFrame.DATA, seq, seq // 3, 0, job) for seq in range(6))
+    job = ones_job(plan)
+    # six jobs for unit a, then two for b, while the line is held: four results fill the
+    # store's slots, the rest wait for the host's RESULT_ACK
+    wire = b"".join(host_frame(HostFrame.DATA, seq, int(seq >= 6), 0, job) for seq in range(8))
     _, frames = run_system(design, wire, 3000, tx_ready=lambda cycle: cycle > 600)
-    units = [frame[2] for frame in frames if frame[0] == DeviceFrame.RESULT]
-    assert sorted(units) == [0, 0, 0, 1, 1, 1]
+    results = [frame for frame in frames if frame[0] == DeviceFrame.RESULT]
+    assert [(frame[1], frame[2]) for frame in results] == [(0, 0), (1, 0), (2, 0), (3, 0)]
+    # acknowledged: the four waiting (two of a, two of b) are framed in turns
+    acknowledged = wire + bytes([END] * 900) + host_frame(HostFrame.RESULT_ACK, 4)
+    _, frames = run_system(design, acknowledged, 4000, tx_ready=lambda cycle: cycle > 600)
+    results = [frame for frame in frames if frame[0] == DeviceFrame.RESULT]
+    assert [frame[1] for frame in results] == list(range(8))
+    units = [frame[2] for frame in results[4:]]
+    assert sorted(units) == [0, 0, 1, 1]
     assert all(one != other for one, other in zip(units, units[1:]))
-    # a reset while a's result frame is on the (slow) line: the frame is cut short
+    # RESEND 2: frames 2 and 3 again (and 0, 1 taken as acknowledged)
+    resent = wire + bytes([END] * 900) + host_frame(HostFrame.RESEND, 2)
+    _, frames = run_system(design, resent, 4000, tx_ready=lambda cycle: cycle > 600)
+    assert [frame[1] for frame in frames if frame[0] == DeviceFrame.RESULT] == \
+        [0, 1, 2, 3, 2, 3, 4, 5]
+
+
+def test_resets_void_stored_results_and_abort_one_on_the_line():
+    design = two_unit_design()
+    plan = link_plan(design, 0, 0)
+    job = ones_job(plan)
+    # unit a's result is stored, the line held; a reset of a: it is sent empty, in order
     wire = host_frame(HostFrame.DATA, 0, 0, 0, job) + bytes([END] * 120) + \
         host_frame(HostFrame.RESET, 1, 0)
+    _, frames = run_system(design, wire, 1500, tx_ready=lambda cycle: cycle > 400)
+    results = [frame for frame in frames if frame[0] == DeviceFrame.RESULT]
+    assert results == [bytes([DeviceFrame.RESULT, 0, 0, 0])]
+    assert ("ACK", 1, HostFrame.RESET) in answers(frames)
+    # a reset of every unit while a's result frame is on the (slow) line: cut short
+    wire = host_frame(HostFrame.DATA, 0, 0, 0, job) + bytes([END] * 120) + \
+        host_frame(HostFrame.RESET, 1, 0xFF)
     _, frames = run_system(design, wire, 1500, tx_ready=lambda cycle: cycle % 7 == 0)
     assert frames.count(None) == 1
-    assert ("ACK", 1) in answers(frames)
     assert not any(frame[0] == DeviceFrame.RESULT for frame in frames if frame is not None)
 
 

@@ -27,6 +27,9 @@ class LinkCounters:
     bad_frames: int = 0          # device frames that failed their CRC or escapes
     naks: dict = field(default_factory=dict)
     stray_answers: int = 0       # answers to frames this host did not send (or no longer waits on)
+    results_missed: int = 0      # RESULT frames that arrived after a gap (one was lost)
+    results_repeated: int = 0    # RESULT frames sent again that had arrived before
+    resend_requests: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
     payload_bytes_sent: int = 0
@@ -63,8 +66,10 @@ class Link:
         self._delivered = {}               # input port -> DATA frames acked (mod 256)
         self._consumed = {}                # input port -> frames the unit took (mod 256)
         self._results = {}                 # (unit, port) -> bytearray of result beats
-        self._result_seq = None
-        self.results_lost = 0
+        self._result_seq = 0               # the next RESULT frame's sequence number
+        self._result_progress = time.monotonic()
+        self._asked_again = False
+        self._unacknowledged_results = 0
         self._answers = deque()
 
     # -- bytes ---------------------------------------------------------------------
@@ -96,14 +101,15 @@ class Link:
         kind, seq, unit, port = frame[:DEVICE_HEADER_BYTES]
         body = frame[DEVICE_HEADER_BYTES:]
         if kind == DeviceFrame.RESULT:
-            if self._result_seq is not None and seq != self._result_seq:
-                self.results_lost += (seq - self._result_seq) % 256
-            self._result_seq = (seq + 1) % 256
-            self._results.setdefault((unit, port), bytearray()).extend(body)
-            self.counters.payload_bytes_received += len(body)
-            self.counters.result_frames += 1
-        elif kind == DeviceFrame.ACK and self._in_window(seq):
-            self._acknowledge_through(seq)
+            self._on_result(seq, unit, port, body)
+        elif kind == DeviceFrame.ACK and body == bytes([HostFrame.DATA]):
+            if self._in_window(seq):
+                self._acknowledge_through(seq)
+            else:
+                self.counters.stray_answers += 1
+        elif kind == DeviceFrame.ACK and body in (bytes([HostFrame.RESULT_ACK]),
+                                                  bytes([HostFrame.RESEND])):
+            pass
         elif kind == DeviceFrame.NAK and len(body) == 2:
             reason, expected = body
             self.counters.naks[NakReason(reason).name] = \
@@ -215,6 +221,38 @@ class Link:
 
     # -- results -----------------------------------------------------------------------
 
+    def _on_result(self, seq: int, unit: int, port: int, body: bytes) -> None:
+        """Take the next RESULT frame in sequence; a gap asks for the rest again (the
+        device keeps what it sent until acknowledged), a repeat is dropped."""
+        distance = (seq - self._result_seq) % 256
+        if distance != 0:
+            if distance < 128:
+                self.counters.results_missed += 1
+                self._ask_again()
+            else:
+                self.counters.results_repeated += 1
+            return
+        self._result_seq = (seq + 1) % 256
+        self._results.setdefault((unit, port), bytearray()).extend(body)
+        self.counters.payload_bytes_received += len(body)
+        self.counters.result_frames += 1
+        self._result_progress = time.monotonic()
+        self._asked_again = False
+        self._unacknowledged_results += 1
+        if self._unacknowledged_results >= max(1, self.plan.result_slots // 2):
+            self._write(host_frame(HostFrame.RESULT_ACK, self._result_seq))
+            self._unacknowledged_results = 0
+
+    def _ask_again(self) -> None:
+        """RESEND from the first frame missing (once until one arrives, or a timeout);
+        it also acknowledges everything before it."""
+        if not self._asked_again:
+            self._write(host_frame(HostFrame.RESEND, self._result_seq))
+            self.counters.resend_requests += 1
+            self._asked_again = True
+            self._unacknowledged_results = 0
+            self._result_progress = time.monotonic()
+
     def take_results(self, unit: int, port: int, count: int, beat_bytes: int,
                      timeout: float) -> list[int]:
         """``count`` result beats of (unit, output port) as integers."""
@@ -243,9 +281,10 @@ class Link:
             if count is not None:
                 del data[:count * beat_bytes]
                 return words[:count]
-            if self.results_lost:
-                raise HostError(f"link: {self.results_lost} result frame(s) from the device "
-                                "were lost or corrupted on the way; reset and run again")
+            if time.monotonic() - self._result_progress > self.RETRY_SECONDS:
+                # nothing for a while: the frame we wait for may have been corrupted
+                self._asked_again = False
+                self._ask_again()
             if time.monotonic() > deadline:
                 raise HostError(f"link: waited {timeout} s for {what}; {len(words)} beats "
                                 "arrived")
@@ -285,9 +324,10 @@ class Link:
         values["busy_cycles"] = values.pop("busy_lo") | values.pop("busy_hi") << 16
         after = 2 * len(STATUS_COUNTERS)
         values["expected_seq"] = body[after]
-        ports = len(self.plan.inputs) if self.plan is not None else len(body) - after - 1
-        values["consumed"] = list(body[after + 1:after + 1 + ports])
-        position = after + 1 + ports
+        values["oldest_result"] = body[after + 1]
+        ports = len(self.plan.inputs) if self.plan is not None else len(body) - after - 2
+        values["consumed"] = list(body[after + 2:after + 2 + ports])
+        position = after + 2 + ports
         values["units"] = {}
         for unit in self.plan.units if self.plan is not None else ():
             if unit.status_bits:
@@ -314,5 +354,7 @@ class Link:
         for key in list(self._results):
             if unit in (ALL_UNITS, key[0]):
                 del self._results[key]
-        self._result_seq = None      # the cut frame took a sequence number
-        self.results_lost = 0
+        if unit == ALL_UNITS:
+            # the device dropped every result frame it held
+            self._result_seq = counters["oldest_result"]
+            self._unacknowledged_results = 0
