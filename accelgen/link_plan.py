@@ -61,7 +61,7 @@ class LinkPlan:
         return [port for unit in self.units for port in unit.outputs]
 
     #: RESULT frames the device keeps until the host acknowledges them
-    result_slots: int = 4
+    result_slots: int = 8
 
     def frame_beats(self, port: LinkPort) -> int:
         """Beats one DATA frame for ``port`` may carry (at least one, however wide)."""

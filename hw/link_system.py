@@ -128,15 +128,16 @@ class LinkSystem(wiring.Component):
         framing_errors = Signal(COUNTER_BITS)
         cycles = Signal(32)
         m.d.sync += cycles.eq(cycles + 1)
-        # cycles in which some unit had a beat waiting to go in or out: the units' share
-        # of the time, against which the link's is measured
+        # cycles in which some unit had a beat waiting to go in or out and none waited
+        # for the link to take its result: the units' share of the time, against which
+        # the link's is measured
         busy = Signal(32)
-        waiting = [fifo_valid for fifo_valid in busy_inputs] + \
-            [getattr(units[port.unit], port.name).valid for port in plan.outputs]
-        with m.If(Cat(waiting).any()):
+        results = [getattr(units[port.unit], port.name) for port in plan.outputs]
+        waiting = Cat(*busy_inputs, *(result.valid for result in results)).any()
+        blocked = Cat(*(result.valid & ~result.ready for result in results)).any()
+        with m.If(waiting & ~blocked):
             m.d.sync += busy.eq(busy + 1)
-        with m.If(self.framing_error):
-            m.d.sync += framing_errors.eq(framing_errors + 1)
+
         # the units' outputs beside their streams, each in whole bytes
         unit_status = []
         for unit, (name, config) in zip(units, self._design.units.items()):

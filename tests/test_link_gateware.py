@@ -108,25 +108,29 @@ def test_results_of_two_units_alternate_and_wait_for_acknowledgement():
     design = two_unit_design()
     plan = link_plan(design, 0, 0)
     job = ones_job(plan)
-    # six jobs for unit a, then two for b, while the line is held: four results fill the
+    # jobs for unit a, then two for b, while the line is held: a's results fill the
     # store's slots, the rest wait for the host's RESULT_ACK
-    wire = b"".join(host_frame(HostFrame.DATA, seq, int(seq >= 6), 0, job) for seq in range(8))
-    _, frames = run_system(design, wire, 3000, tx_ready=lambda cycle: cycle > 600)
+    slots = plan.result_slots
+    jobs = slots + 4
+    wire = b"".join(host_frame(HostFrame.DATA, seq, int(seq >= slots + 2), 0, job)
+                    for seq in range(jobs))
+    held = lambda cycle: cycle > 1500      # noqa: E731
+    _, frames = run_system(design, wire, 5000, tx_ready=held)
     results = [frame for frame in frames if frame[0] == DeviceFrame.RESULT]
-    assert [(frame[1], frame[2]) for frame in results] == [(0, 0), (1, 0), (2, 0), (3, 0)]
+    assert [(frame[1], frame[2]) for frame in results] == [(seq, 0) for seq in range(slots)]
     # acknowledged: the four waiting (two of a, two of b) are framed in turns
-    acknowledged = wire + bytes([END] * 900) + host_frame(HostFrame.RESULT_ACK, 4)
-    _, frames = run_system(design, acknowledged, 4000, tx_ready=lambda cycle: cycle > 600)
+    acknowledged = wire + bytes([END] * 2000) + host_frame(HostFrame.RESULT_ACK, slots)
+    _, frames = run_system(design, acknowledged, 6000, tx_ready=held)
     results = [frame for frame in frames if frame[0] == DeviceFrame.RESULT]
-    assert [frame[1] for frame in results] == list(range(8))
-    units = [frame[2] for frame in results[4:]]
+    assert [frame[1] for frame in results] == list(range(jobs))
+    units = [frame[2] for frame in results[slots:]]
     assert sorted(units) == [0, 0, 1, 1]
     assert all(one != other for one, other in zip(units, units[1:]))
-    # RESEND 2: frames 2 and 3 again (and 0, 1 taken as acknowledged)
-    resent = wire + bytes([END] * 900) + host_frame(HostFrame.RESEND, 2)
-    _, frames = run_system(design, resent, 4000, tx_ready=lambda cycle: cycle > 600)
+    # RESEND 2: from frame 2 again (0 and 1 taken as acknowledged), then two more
+    resent = wire + bytes([END] * 2000) + host_frame(HostFrame.RESEND, 2)
+    _, frames = run_system(design, resent, 6000, tx_ready=held)
     assert [frame[1] for frame in frames if frame[0] == DeviceFrame.RESULT] == \
-        [0, 1, 2, 3, 2, 3, 4, 5]
+        list(range(slots)) + list(range(2, slots + 2))
 
 
 def test_resets_void_stored_results_and_abort_one_on_the_line():

@@ -51,6 +51,9 @@ class Link:
     RETRY_SECONDS = 0.5
     #: how often a request is sent before the device counts as silent
     ATTEMPTS = 6
+    #: RESULT frames taken before the host acknowledges them (the device keeps them
+    #: until then, in result_slots slots)
+    ACK_EVERY = 2
 
     def __init__(self, port, plan=None):
         self._port = port
@@ -239,7 +242,7 @@ class Link:
         self._result_progress = time.monotonic()
         self._asked_again = False
         self._unacknowledged_results += 1
-        if self._unacknowledged_results >= max(1, self.plan.result_slots // 2):
+        if self._unacknowledged_results >= min(self.ACK_EVERY, self.plan.result_slots):
             self._write(host_frame(HostFrame.RESULT_ACK, self._result_seq))
             self._unacknowledged_results = 0
 
