@@ -50,13 +50,14 @@ class NakReason(enum.IntEnum):
     UNKNOWN_TYPE = 6
 
 
-# STATUS body: 16-bit little-endian counters in this order (they wrap; cycles and busy
-# cycles, those in which a unit had a beat to take or to give, are 32 bits), then the
+# STATUS body: 16-bit little-endian counters in this order (they wrap; cycles, busy
+# cycles (a unit had a beat to take or to give, and none waited for the link to take a
+# result) and pending cycles (the same, waits included) are 32 bits), then the
 # sequence number the next DATA frame must carry, the sequence number of the oldest
 # RESULT frame not acknowledged, then per input port (in identity order) how many of its
 # DATA frames the unit has consumed, modulo 256, then the units' status outputs.
 STATUS_COUNTERS = ("frames_ok", "crc_errors", "framing_errors", "naks", "cycles_lo",
-                   "cycles_hi", "busy_lo", "busy_hi")
+                   "cycles_hi", "busy_lo", "busy_hi", "pending_lo", "pending_hi")
 
 
 def crc16(data: bytes, crc: int = 0xFFFF) -> int:

@@ -448,12 +448,14 @@ def host_link_section() -> list[str]:
         assert result["identical"], f"{name}: the accelerator's results differ from the golden"
         measured.append((label, item, result))
     runs = ["| workload | items | bit-exact | wire bytes | payload bytes | link efficiency | "
-            "frames (to device / from) | busy cycles | served: cycles/s | served: wire bytes/s |",
+            "frames (to device / from) | busy – pending cycles | served: cycles/s | "
+            "served: wire bytes/s |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for label, item, r in measured:
         runs.append(f"| {label} | {r['items']} {item}s | {r['identical']} | {r['wire_bytes']:,} | "
                     f"{r['payload_bytes']:,} | {r['payload_bytes'] / r['wire_bytes']:.1%} | "
-                    f"{r['frames_sent']:,} / {r['result_frames']:,} | {r['busy_cycles']:,} | "
+                    f"{r['frames_sent']:,} / {r['result_frames']:,} | {r['busy_cycles']:,} – "
+                    f"{r['pending_cycles']:,} | "
                     f"{r['cycles'] / r['seconds'] / 1e6:.2f} M | "
                     f"{r['wire_bytes'] / r['seconds'] / 1e3:.0f} k |")
     bound = {"link": [], "units": []}
@@ -463,12 +465,13 @@ def host_link_section() -> list[str]:
     for label, item, r in measured:
         for board, clock, baud in LINKED_BOARDS:
             link = r["wire_bytes"] * BITS_PER_BYTE / baud
-            compute = r["busy_cycles"] / clock
+            least = r["busy_cycles"] / clock
+            compute = r["pending_cycles"] / clock      # the larger: a conservative call
             frames = r["frames_sent"] + r["result_frames"]
             bound["link" if link > compute else "units"].append(
                 f"{label.split(' (')[0].split(',')[0]} on {board}")
             boards.append(f"| {label.split(' (')[0]} | {board} ({clock / 1e6:g} MHz, "
-                          f"{baud / 1e6:g} Mbaud) | {link:.3f} | {compute:.4f} | "
+                          f"{baud / 1e6:g} Mbaud) | {link:.3f} | {least:.4f} – {compute:.4f} | "
                           f"{'link' if link > compute else 'units'} | "
                           f"{r['items'] / max(link, compute):,.1f} {item}s | "
                           f"{r['items'] / (link + compute):,.1f} | "
@@ -480,17 +483,20 @@ def host_link_section() -> list[str]:
         "(`accelgen serve`: the Verilated host-linked system, bytes moved at one per clock)",
         "and checks every output against its golden pipeline. Measured: bytes and frames",
         "on the wire each way (SLIP framing, headers, CRCs, ACKs, the STATUS requests that",
-        "refresh credits), the payload among them, and the device's *busy cycles* (cycles",
-        "in which some unit had a beat waiting to go in or out and none waited for the link",
-        "to take a result: close to the units' own time, a little less where one unit",
-        "computes while another waits for the link). The served",
+        "refresh credits), the payload among them, and two device counts that bracket the",
+        "units' own time: *pending* cycles, in which some unit had a beat waiting to go in",
+        "or out (too many: it includes results waiting for the slower Python host), and",
+        "*busy* cycles, the pending ones in which no unit waited for the link to take a",
+        "result (too few: a unit computing behind a full result store is not counted).",
+        "The served",
         "simulation's speed is device cycles and wire bytes per wall-clock second.",
         "",
         *runs,
         "",
         "On a board, derived from those counts (not measured on hardware: no board is",
-        "attached here): link time = wire bytes × 10 bits / baud; unit time = busy cycles /",
-        "clock. *Overlapped* assumes the driver keeps the units fed while bytes move (it",
+        "attached here): link time = wire bytes × 10 bits / baud; unit time = busy to",
+        "pending cycles / clock; the bound and items/s take the pending figure (the",
+        "conservative one). *Overlapped* assumes the driver keeps the units fed while bytes move (it",
         "queues whole workloads; the per-step KV and MLGRU calls wait for their answers, so",
         "for them the serial figure is the closer one); USB latency (the FTDI latency",
         "timer, 1-16 ms per round trip for the credit refreshes) is not in these figures.",

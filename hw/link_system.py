@@ -132,11 +132,14 @@ class LinkSystem(wiring.Component):
         # for the link to take its result: the units' share of the time, against which
         # the link's is measured
         busy = Signal(32)
+        pending = Signal(32)
         results = [getattr(units[port.unit], port.name) for port in plan.outputs]
         waiting = Cat(*busy_inputs, *(result.valid for result in results)).any()
         blocked = Cat(*(result.valid & ~result.ready for result in results)).any()
-        with m.If(waiting & ~blocked):
-            m.d.sync += busy.eq(busy + 1)
+        with m.If(waiting):
+            m.d.sync += pending.eq(pending + 1)
+            with m.If(~blocked):
+                m.d.sync += busy.eq(busy + 1)
 
         # the units' outputs beside their streams, each in whole bytes
         unit_status = []
@@ -148,5 +151,5 @@ class LinkSystem(wiring.Component):
         # the order of link_protocol.STATUS_COUNTERS
         m.d.comb += transmitter.status.eq(Cat(
             receiver.frames_ok, receiver.crc_errors, framing_errors, receiver.naks, cycles,
-            busy, receiver.expected_seq, store.oldest, *consumed, *unit_status))
+            busy, pending, receiver.expected_seq, store.oldest, *consumed, *unit_status))
         return m

@@ -85,9 +85,10 @@ def test_every_refusal_names_its_reason():
     # next sequence number 1, oldest result not acknowledged 0, frames consumed 1
     status = got[13]
     assert len(got) == 14 and status[:2] == ("STATUS", 3)
-    assert status[2:10] == (2, 0, 2, 0, 0, 0, 11, 0) and status[18:] == (1, 0, 1)
+    assert status[2:10] == (2, 0, 2, 0, 0, 0, 11, 0) and status[22:] == (1, 0, 1)
     busy = int.from_bytes(bytes(status[14:18]), "little")
-    assert 2 <= busy <= 60        # the result also waits for the line
+    pending = int.from_bytes(bytes(status[18:22]), "little")
+    assert 2 <= busy <= pending <= 60     # the result also waits for the line
     results = [frame for frame in frames if frame is not None and frame[0] == DeviceFrame.RESULT]
     assert [frame[DEVICE_HEADER_BYTES:] for frame in results] == [beats([15 | 1 << 19], 3)], \
         "exactly one job reached the unit"

@@ -90,7 +90,8 @@ class Accelerator:
     @contextlib.contextmanager
     def measured(self):
         """Measure what runs inside: a dict filled on exit with the wall seconds, the
-        device's cycles and busy cycles (a unit had a beat to take or give), frames and
+        device's cycles, pending cycles (a unit had a beat to take or give) and busy
+        cycles (pending, and no unit waited for the link to take a result), frames and
         bytes each way, payload and on the wire."""
         figures = {}
         counters = dataclasses.replace(self.link.counters)
@@ -102,6 +103,7 @@ class Accelerator:
             seconds=seconds,
             cycles=(after["cycles"] - status["cycles"]) % (1 << 32),
             busy_cycles=(after["busy_cycles"] - status["busy_cycles"]) % (1 << 32),
+            pending_cycles=(after["pending_cycles"] - status["pending_cycles"]) % (1 << 32),
             frames_sent=now.frames_sent - counters.frames_sent,
             result_frames=now.result_frames - counters.result_frames,
             wire_bytes=now.bytes_sent + now.bytes_received

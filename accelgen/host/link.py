@@ -325,6 +325,7 @@ class Link:
                   for index, name in enumerate(STATUS_COUNTERS)}
         values["cycles"] = values.pop("cycles_lo") | values.pop("cycles_hi") << 16
         values["busy_cycles"] = values.pop("busy_lo") | values.pop("busy_hi") << 16
+        values["pending_cycles"] = values.pop("pending_lo") | values.pop("pending_hi") << 16
         after = 2 * len(STATUS_COUNTERS)
         values["expected_seq"] = body[after]
         values["oldest_result"] = body[after + 1]
