@@ -19,8 +19,8 @@ def test_crc_is_amaranths_ccitt_false():
     from amaranth.lib.crc import catalog
     data = bytes(range(256)) * 3
     expected = catalog.CRC16_CCITT_FALSE(data_width=8).compute(data)
-    assert crc16(data) == fast_crc16(data) == expected == crc16(b"123456789", 0xFFFF) * 0 + expected
-    assert fast_crc16(b"123456789") == 0x29B1
+    assert crc16(data) == fast_crc16(data) == expected
+    assert fast_crc16(b"123456789") == 0x29B1      # the catalogue's check value
 
 
 def test_slip_round_trip_and_corruption():
