@@ -5,8 +5,8 @@ import tempfile
 from pathlib import Path
 
 from .config import DesignConfig
-from .errors import AccelgenError
-from .files import write_atomically
+from .errors import CheckFailed
+from .files import writable_file, write_atomically
 
 
 def bench(design: DesignConfig, unit: str | None = None, simulator: str = "verilator",
@@ -15,6 +15,8 @@ def bench(design: DesignConfig, unit: str | None = None, simulator: str = "veril
     peak_macs_per_cycle, utilization, ...}}}`` (the other keys depend on the kind)."""
     from .sim.runner import simulate
 
+    if json_path is not None:
+        writable_file(json_path, "--json")
     report = {"design": design.name, "simulator": simulator, "units": {}}
     for name in design.selected(unit):
         with tempfile.TemporaryDirectory() as scratch:
@@ -22,8 +24,8 @@ def bench(design: DesignConfig, unit: str | None = None, simulator: str = "veril
             result = simulate(design, name, simulator=simulator, testcase="measure",
                               bench_json=measured)
             if not result.passed or not measured.is_file():
-                raise AccelgenError(f"bench: the measurement of {name} failed; see "
-                                    f"{result.log}")
+                raise CheckFailed(f"bench: the measurement of {name} failed; see "
+                                  f"{result.log}")
             report["units"][name] = json.loads(measured.read_text())
     if json_path is not None:
         write_atomically(json_path, json.dumps(report, indent=2) + "\n")

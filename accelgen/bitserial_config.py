@@ -32,6 +32,7 @@ class BitSerialConfig(UnitConfig):
                                   "results are Σ / 2^output_shift, rounded half up, saturated")
 
     def __post_init__(self):
+        super().__post_init__()
         for name, top in (("pes", 64), ("lanes", 64), ("max_groups", 1024)):
             value = getattr(self, name)
             require(1 <= value <= top, name, f"must be an integer 1..{top}, got {value}")

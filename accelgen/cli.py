@@ -1,11 +1,13 @@
 """The `accelgen` command line."""
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from .errors import AccelgenError
+from .errors import AccelgenError, CheckFailed
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -136,9 +138,30 @@ def main(argv=None) -> int:
     except AccelgenError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except CheckFailed as failure:
+        print(f"failed: {failure}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as error:     # a bug: keep its traceback where the user can send it
+        return _internal_error(error)
+
+
+def _internal_error(error: Exception) -> int:
+    import tempfile
+    import traceback
+    log = Path(tempfile.gettempdir()) / f"accelgen-crash-{os.getpid()}.log"
+    text = "".join(traceback.format_exception(error))
+    try:
+        log.write_text(text)
+        where = f"traceback in {log}"
+    except OSError:
+        where = "traceback follows"
+        print(text, file=sys.stderr)
+    print(f"internal error (a bug in accelgen): {type(error).__name__}: {error}; {where}; "
+          "please report it", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

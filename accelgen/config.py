@@ -5,6 +5,7 @@ registry maps to a config dataclass. Every check raises :class:`ConfigError` wit
 dotted path of the key, so a user sees ``units.gemm.rows: must be ...``.
 """
 
+import os
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +19,7 @@ from .unit import UnitConfig, did_you_mean
 
 DEFAULT_CONFIG = "default.yaml"
 # fullmatch: `$` would let a trailing newline through (into Yosys module names)
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 LINKS = ("uart",)
@@ -100,7 +101,7 @@ def parse_design(data, source: str) -> DesignConfig:
         require("name" in data, "name", "missing; give the design a name")
         name = data["name"]
         require(isinstance(name, str) and _IDENTIFIER.fullmatch(name) is not None, "name",
-                f"must be an identifier (letters, digits, _), got {name!r}")
+                f"must be an identifier (letters, digits, _; at most 64), got {name!r}")
         require("units" in data, "units", "missing; list at least one unit")
         units = data["units"]
         require(isinstance(units, dict) and len(units) > 0, "units",
@@ -109,7 +110,7 @@ def parse_design(data, source: str) -> DesignConfig:
         for unit_name, body in units.items():
             path = f"units.{unit_name}"
             require(isinstance(unit_name, str) and _IDENTIFIER.fullmatch(unit_name) is not None,
-                    f"units.{unit_name!r}", "unit names must be identifiers (letters, digits, _)")
+                    f"units.{unit_name!r}", "unit names must be identifiers (letters, digits, _; at most 64)")
             require(isinstance(body, dict), path, "must be a mapping with a 'kind' key")
             require("kind" in body, f"{path}.kind",
                     f"missing; allowed: {', '.join(UNIT_KINDS)}")
@@ -152,17 +153,26 @@ def load_config(path: str | Path | None = None) -> DesignConfig:
         text = resources.files("accelgen.configs").joinpath(DEFAULT_CONFIG).read_text()
         source = DEFAULT_CONFIG
     else:
+        if not isinstance(path, (str, os.PathLike)):
+            raise AccelgenError(f"config: a path or None (the embedded default), got "
+                                f"{type(path).__name__}")
         path = Path(path)
         source = str(path)
         try:
             text = path.read_text()
         except FileNotFoundError:
             raise AccelgenError(f"{source}: config file not found") from None
-        except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-            raise AccelgenError(f"{source}: cannot read config ({error.__class__.__name__})") \
+        except OSError as error:
+            raise AccelgenError(f"{source[:200]}: cannot read config ({error.strerror})") \
                 from None
+        except UnicodeDecodeError:
+            raise AccelgenError(f"{source}: cannot read config (not UTF-8 text)") from None
+        except ValueError:      # a NUL byte in the path
+            raise AccelgenError(f"{source!r}: not a valid path") from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except RecursionError:
+        raise AccelgenError(f"{source}: not valid YAML: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

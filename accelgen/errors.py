@@ -9,6 +9,11 @@ class AccelgenError(Exception):
     """
 
 
+class CheckFailed(Exception):
+    """A test, a measurement or a check ran and failed: the CLI prints the message on
+    one line and exits with code 1 (not a user error, not a bug)."""
+
+
 class ConfigError(AccelgenError):
     """A config value is invalid; ``field`` is the dotted path of the offending key."""
 

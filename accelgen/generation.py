@@ -76,7 +76,8 @@ class Generated:
     manifest: Path
 
 
-def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path) -> Generated:
+def render_unit(design: DesignConfig, unit_name: str) -> tuple[str, str]:
+    """The unit's Verilog and its manifest (JSON text)."""
     from amaranth.back import rtlil, verilog
 
     from .netlist import drop_memory_init
@@ -87,16 +88,25 @@ def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path) -> Genera
     # their initializer (amaranth 0.5's text-to-Verilog step is internal)
     text = verilog._convert_rtlil_text(
         drop_memory_init(rtlil.convert(component, name=name, emit_src=False)))
+    return text, json.dumps(manifest(design, unit_name, component), indent=2) + "\n"
+
+
+def _write_unit(design: DesignConfig, unit_name: str, out_dir: Path, rendered) -> Generated:
+    text, manifest_text = rendered
     out_dir = Path(out_dir)
     verilog_path = write_atomically(out_dir / f"{unit_name}.v", text)
-    manifest_path = write_atomically(out_dir / f"{unit_name}.json",
-                                     json.dumps(manifest(design, unit_name, component),
-                                                indent=2) + "\n")
-    return Generated(unit_name, name, verilog_path, manifest_path)
+    manifest_path = write_atomically(out_dir / f"{unit_name}.json", manifest_text)
+    return Generated(unit_name, module_name(design, unit_name), verilog_path, manifest_path)
+
+
+def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path) -> Generated:
+    return _write_unit(design, unit_name, out_dir, render_unit(design, unit_name))
 
 
 def generate(design: DesignConfig, out_dir: str | Path | None = None,
              unit: str | None = None) -> list[Generated]:
-    """Write ``<unit>.v`` and ``<unit>.json`` for every unit (or one) of the design."""
+    """Write ``<unit>.v`` and ``<unit>.json`` for every unit (or one) of the design:
+    every unit is elaborated before the first file is written."""
     out_dir = Path(out_dir) if out_dir is not None else default_build_dir(design)
-    return [generate_unit(design, name, out_dir) for name in design.selected(unit)]
+    rendered = {name: render_unit(design, name) for name in design.selected(unit)}
+    return [_write_unit(design, name, out_dir, texts) for name, texts in rendered.items()]

@@ -12,6 +12,9 @@ QUERY_BITS = 8           # q elements: signed
 WEIGHT_BITS = 16         # p_t: unsigned, in units of 2^-16 (a softmax probability)
 OPERAND_BITS = 16        # the lanes' multipliers take a code times a signed 16-bit operand
 POSITION_BITS = 32       # absolute token positions (since the head's last clear)
+DEFAULT_SINKS = 4        # attention sinks by default (StreamingLLM keeps four)
+MAX_STORED_BITS = 16 << 20   # a ceiling far above any FPGA this flow targets
+SPRAM_BITS = 4 * 256 << 10   # the iCE40 UP5K: four 256-kbit SPRAM blocks
 
 
 class Policy(enum.Enum):
@@ -38,12 +41,20 @@ class KVBufferConfig(UnitConfig):
     lanes: int = parameter(8, "1..min(32, head_dim)", "codes read and MACs per cycle")
     policy: Policy = parameter(Policy.SINK_WINDOW, "`none`, `window`, `sink_window`",
                                "what a full head does with a new token")
-    sink_tokens: int = parameter(4, "1..max_tokens−1 with `sink_window`, else 0",
-                                 "first tokens kept for ever")
+    sink_tokens: int | None = parameter(None, "1..max_tokens−1 with `sink_window`, else 0",
+                                        "first tokens kept for ever",
+                                        shown="4 with `sink_window` (at most max_tokens − 1), "
+                                              "else 0")
     memory: Memory = parameter(Memory.BRAM, "`bram`, `spram`",
                                "the codes in block RAM, or (iCE40 UP5K) SPRAM")
 
     def __post_init__(self):
+        super().__post_init__()
+        if self.sink_tokens is None:
+            # the default follows the policy: only sink_window keeps sinks
+            object.__setattr__(self, "sink_tokens",
+                               min(DEFAULT_SINKS, self.max_tokens - 1)
+                               if self.policy is Policy.SINK_WINDOW else 0)
         for name, low, top in (("heads", 1, 64), ("head_dim", 1, 1024),
                                ("max_tokens", 2, 1 << 16), ("lanes", 1, 32)):
             value = getattr(self, name)
@@ -61,6 +72,15 @@ class KVBufferConfig(UnitConfig):
             require(self.sink_tokens == 0, "sink_tokens",
                     f"must be 0 unless policy is sink_window (policy {self.policy.value}), "
                     f"got {self.sink_tokens}")
+        stored = self.code_bits_stored + self.scale_bits_stored
+        require(stored <= MAX_STORED_BITS, "max_tokens",
+                f"the cache would hold {stored / (1 << 20):.1f} Mbit (heads x max_tokens x "
+                f"head_dim x 2 x kv_bits, and scales); at most "
+                f"{MAX_STORED_BITS >> 20} Mbit (the largest ECP5 has 3.7)")
+        if self.memory is Memory.SPRAM:
+            require(self.code_bits_stored <= SPRAM_BITS, "memory",
+                    f"spram: the codes take {self.code_bits_stored / (1 << 10):.0f} kbit; the "
+                    f"UP5K has {SPRAM_BITS >> 10} kbit of SPRAM (4 x 256 kbit)")
 
     # --- quantization ---------------------------------------------------------------
     @property

@@ -33,6 +33,7 @@ class SystolicConfig(UnitConfig):
         "default wide enough that nothing ever wraps", shown="derived")
 
     def __post_init__(self):
+        super().__post_init__()
         require(1 <= self.rows <= 64, "rows", f"must be an integer 1..64, got {self.rows}")
         require(1 <= self.cols <= 64, "cols", f"must be an integer 1..64, got {self.cols}")
         for name in ("activation_bits", "weight_bits"):
@@ -44,6 +45,12 @@ class SystolicConfig(UnitConfig):
             require(self.product_bits <= self.accumulator_bits <= 48, "accumulator_bits",
                     f"must be {self.product_bits}..48 (at least one full product), "
                     f"got {self.accumulator_bits}")
+
+    def mode_ignores(self) -> dict[str, str]:
+        if self.output_stationary:
+            return {}
+        return {"max_depth": "weight-stationary reductions are one tile (rows) deep; "
+                             "max_depth is the output-stationary job's K"}
 
     @property
     def output_stationary(self) -> bool:

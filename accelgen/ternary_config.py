@@ -37,6 +37,7 @@ class TernaryConfig(UnitConfig):
     output_bits: int = parameter(24, "F+2..40", "signed results, F fractional bits")
 
     def __post_init__(self):
+        super().__post_init__()
         for name in ("lanes_in", "lanes_out"):
             value = getattr(self, name)
             require(1 <= value <= 64, name, f"must be an integer 1..64, got {value}")

@@ -33,6 +33,19 @@ class UnitConfig(abc.ABC):
 
     kind: ClassVar[str] = ""
 
+    def __post_init__(self):
+        """Every field holds a value of its declared type: a config built directly in
+        Python (not from YAML) is checked as strictly. Subclasses call this first."""
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            value = _convert(getattr(self, field.name), hints[field.name], field.name)
+            object.__setattr__(self, field.name, value)
+
+    def mode_ignores(self) -> dict[str, str]:
+        """Keys the config's mode does not use, each with the reason: given in a design
+        file they are refused, and ``to_dict`` leaves them out."""
+        return {}
+
     @property
     @abc.abstractmethod
     def latency(self) -> int:
@@ -62,12 +75,19 @@ class UnitConfig(abc.ABC):
                 raise ConfigError(str(key), f"unknown key; {did_you_mean(str(key), names)}"
                                             f"allowed: kind, {', '.join(names)}")
             values[key] = _convert(value, hints[key], key)
-        return cls(**values)
+        config = cls(**values)
+        for key, reason in config.mode_ignores().items():
+            if key in settings:
+                raise ConfigError(key, f"not used here: {reason}; remove it")
+        return config
 
     def to_dict(self) -> dict:
         """The config as YAML-ready values, ``kind`` first."""
         out = {"kind": self.kind}
+        ignored = self.mode_ignores()
         for field in dataclasses.fields(self):
+            if field.name in ignored:
+                continue
             value = getattr(self, field.name)
             if isinstance(value, enum.Enum):
                 value = value.value
@@ -100,10 +120,13 @@ def _convert(value, kind, field: str):
         return _convert(value, options[0], field)
     if typing.get_origin(kind) is tuple:
         # a list of names (tuple[str, ...]); the unit's own check says which are allowed
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        if not isinstance(value, (list, tuple)) or \
+                not all(isinstance(item, str) for item in value):
             raise ConfigError(field, f"must be a list of names, got {value!r}")
         return tuple(value)
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        if isinstance(value, kind):
+            return value
         allowed = [member.value for member in kind]
         if value not in allowed:
             raise ConfigError(field, f"must be one of {' | '.join(allowed)}, got {value!r}")

@@ -11,7 +11,7 @@ from accelgen.bitserial_config import SCALE_BITS, BitSerialConfig
 from accelgen.errors import AccelgenError
 from accelgen.formats.bitmod_datatypes import datatype_table
 
-from .integers import check_range, round_shift
+from .integers import check_range, finite_array, round_shift
 
 SCALE_TOP = (1 << SCALE_BITS) - 1
 
@@ -55,7 +55,12 @@ def quantize(weights: np.ndarray, group_size: int, table: list) -> Quantized:
     Scales are then stored as 8-bit integers times a per-row factor (the row's largest
     chosen scale / 255), and each group's codes are picked again for its stored
     (rounded) scale."""
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = finite_array(weights, "BitMoD weights", dimensions=2)
+    if not (isinstance(group_size, int) and group_size >= 1):
+        raise AccelgenError(f"BitMoD quantize: group_size must be a positive integer, "
+                            f"got {group_size!r}")
+    if not table:
+        raise AccelgenError("BitMoD quantize: give at least one datatype")
     rows, cols = weights.shape
     groups = -(-cols // group_size)
     padded = np.zeros((rows, groups * group_size))

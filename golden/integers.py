@@ -31,6 +31,23 @@ def check_range(values: np.ndarray, bits: int, signed: bool, what: str) -> np.nd
     return values.astype(np.int64)
 
 
+def finite_array(values, what: str, dimensions: int | None = None) -> np.ndarray:
+    """Real-valued input of a quantizer as float64: numbers, finite, not empty, with
+    ``dimensions`` axes if given (NaN and inf have no code; they would come out as
+    int64's minimum or wipe a whole group)."""
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise AccelgenError(f"{what}: must be an array of numbers") from None
+    if dimensions is not None and values.ndim != dimensions:
+        raise AccelgenError(f"{what}: must have {dimensions} axes, got shape {values.shape}")
+    if values.size == 0:
+        raise AccelgenError(f"{what}: is empty")
+    if not np.isfinite(values).all():
+        raise AccelgenError(f"{what}: contains NaN or infinity")
+    return values
+
+
 def round_shift(values, shift: int):
     """values / 2^shift rounded half up (toward +∞), as an add and an arithmetic shift.
     Python-integer (object) arrays stay exact, for products wider than 64 bits."""

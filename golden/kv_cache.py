@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from accelgen.errors import AccelgenError
 from accelgen.kv_config import WEIGHT_BITS, Policy
 from accelgen.numbers import value_range
 
-from .integers import round_shift
+from .integers import check_range, round_shift
 
 
 def largest(bits: int) -> int:
@@ -35,7 +36,19 @@ def absmax(x: np.ndarray, input_bits: int) -> np.ndarray:
 
 def quantize(x: np.ndarray, kv_bits: int, input_bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Codes (same shape as x) and scales (one per vector along the last axis)."""
-    x = np.asarray(x, dtype=np.int64)
+    if kv_bits not in (4, 8) or input_bits not in (8, 16):
+        raise AccelgenError(f"KV quantize: kv_bits must be 4 or 8 and input_bits 8 or 16, "
+                            f"got {kv_bits!r} and {input_bits!r}")
+    x = np.asarray(x)
+    if x.size == 0:
+        raise AccelgenError("K/V vectors: empty")
+    if np.issubdtype(x.dtype, np.floating):
+        # whole numbers in a float array are fine; fractions would be truncated
+        if not np.isfinite(x).all() or not np.array_equal(x, np.round(x)):
+            raise AccelgenError("K/V vectors: must be integers (int8/int16 codes), got "
+                                "fractions, NaN or infinity")
+        x = x.astype(np.int64)
+    x = check_range(x, input_bits, True, "K/V vectors")
     qmax = largest(kv_bits)
     scale = absmax(x, input_bits)
     magnitude = np.minimum(np.abs(x), largest(input_bits))

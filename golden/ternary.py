@@ -9,7 +9,7 @@ from accelgen.formats.ternary_codes import (pack_2bit, pack_base3, sigmoid_table
                                             unpack_base3)
 from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
-from .integers import check_range, round_shift
+from .integers import check_range, finite_array, round_shift
 
 # --- quantizers (BitNet b1.58 / MatMul-free LM) --------------------------------------
 
@@ -18,7 +18,7 @@ EPSILON = 1e-5
 
 def absmean_ternary(weights: np.ndarray) -> tuple[np.ndarray, float]:
     """W ≈ γ·T: γ = mean|W|, T = clip(round(W / (γ + ε)), −1, +1)."""
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = finite_array(weights, "ternary weights")
     gamma = float(np.mean(np.abs(weights)))
     trits = np.clip(np.rint(weights / (gamma + EPSILON)), -1, 1).astype(np.int64)
     return trits, gamma
@@ -26,7 +26,9 @@ def absmean_ternary(weights: np.ndarray) -> tuple[np.ndarray, float]:
 
 def absmax_quantize(x: np.ndarray, bits: int = 8) -> tuple[np.ndarray, float]:
     """x ≈ x_q · s / Q with Q = 2^(bits−1) − 1: s = max|x|, x_q = clip(round(x·Q/s))."""
-    x = np.asarray(x, dtype=np.float64)
+    x = finite_array(x, "activations")
+    if not (isinstance(bits, int) and 2 <= bits <= 16):
+        raise AccelgenError(f"absmax_quantize: bits must be an integer 2..16, got {bits!r}")
     top = (1 << (bits - 1)) - 1
     s = float(np.max(np.abs(x))) or 1.0
     return np.clip(np.rint(x * top / s), -top - 1, top).astype(np.int64), s

@@ -109,6 +109,8 @@ def _top_module(verilog: Path, wanted: str) -> str:
         text = verilog.read_text()
     except OSError as error:
         raise AccelgenError(f"--verilog: cannot read {verilog} ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise AccelgenError(f"--verilog: {verilog} is not Verilog text (not UTF-8)") from None
     names = re.findall(r"^\s*module\s+\\?([^\s(#;]+)", text, flags=re.MULTILINE)
     if wanted not in names:
         raise AccelgenError(f"--verilog: {verilog} has no module {wanted!r} "

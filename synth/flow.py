@@ -8,8 +8,8 @@ from pathlib import Path
 
 from accelgen.config import DesignConfig
 from accelgen.errors import AccelgenError
-from accelgen.files import output_directory, write_atomically
-from accelgen.generation import default_build_dir, generate_unit
+from accelgen.files import output_directory, writable_file, write_atomically
+from accelgen.generation import default_build_dir, generate_unit, module_name
 from accelgen.tools import find_tool
 
 from .devices import Device, device
@@ -218,6 +218,12 @@ def synthesize(design: DesignConfig, device_name: str, unit: str | None = None,
     report ``{"device": ..., "units": {U: {lut4, ff, dsp, bram, fmax_mhz, flow}}}``."""
     device(device_name)
     units = design.selected(unit)
+    if json_path is not None:
+        writable_file(json_path, "--json")
+    for name in units:
+        if module_name(design, name) == HARNESS_MODULE:
+            raise AccelgenError(f"units.{name}: its module name {HARNESS_MODULE} is the "
+                                "synthesis harness's; rename the design or the unit")
     report = {"device": device_name, "design": design.name, "units": {}}
     for name in units:
         cost = synthesize_unit(design, name, device_name, flow=flow)

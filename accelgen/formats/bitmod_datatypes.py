@@ -10,6 +10,8 @@ a datatype costs ``planes`` weight bits of PE time, not the width of its largest
 
 from dataclasses import dataclass
 
+from accelgen.errors import AccelgenError
+
 MAX_SHIFT = 3            # the largest s any datatype needs (FP4-EA's 16 = 2 · 2^3)
 
 FAMILIES = ("int2", "int3", "int4", "int8", "fp3", "fp4")
@@ -101,4 +103,9 @@ def family_datatypes(family: str) -> list[Datatype]:
 
 def datatype_table(families) -> list[Datatype]:
     """The selector values of a config: its families' datatypes in the listed order."""
+    families = list(families)
+    unknown = [family for family in families if family not in FAMILIES]
+    if unknown or not families:
+        raise AccelgenError(f"BitMoD datatypes: {', '.join(map(repr, unknown)) or 'none given'}"
+                            f"; allowed: {', '.join(FAMILIES)}")
     return [datatype for family in families for datatype in family_datatypes(family)]

@@ -21,6 +21,7 @@ class AdderConfig(UnitConfig):
     stages: int = parameter(1, "1..4", "registers between the operands and the sum")
 
     def __post_init__(self):
+        super().__post_init__()
         require(1 <= self.width <= 32, "width", f"must be an integer 1..32, got {self.width}")
         require(1 <= self.stages <= 4, "stages", f"must be an integer 1..4, got {self.stages}")
 
