@@ -44,19 +44,29 @@ def manifest(design: DesignConfig, unit_name: str, component) -> dict:
         name = "__".join(map(str, path))
         direction = "input" if member.flow == wiring.In else "output"
         role = str(path[-1]) if len(path) > 1 else "control"
-        ports.append({"name": name, "direction": direction,
-                      "width": Shape.cast(member.shape).width, "role": role})
+        port = {"name": name, "direction": direction,
+                "width": Shape.cast(member.shape).width, "role": role}
+        if len(path) == 1 and isinstance(member.shape, data.StructLayout):
+            port["fields"] = _payload_fields(member.shape)     # e.g. the KV status bus
+        ports.append(port)
         if len(path) == 2 and path[-1] == "payload" and isinstance(member.shape,
                                                                     data.StructLayout):
             stream_direction = "input" if direction == "input" else "output"
             streams[path[0]] = {"direction": stream_direction,
                                 "payload_bits": member.shape.size,
                                 "fields": _payload_fields(member.shape)}
+    from . import __version__
+    from .link_plan import config_hash
     return {
         "module": module_name(design, unit_name),
         "unit": unit_name,
         "kind": config.kind,
+        "accelgen": __version__,
+        "config_hash": config_hash(design),
         "config": config.to_dict(),
+        "field_packing": "element e of a field is bits offset + e*element_bits .. "
+                         "offset + (e+1)*element_bits - 1 of the payload, LSB first; "
+                         "signed elements are two's complement",
         "clock_domain": "sync (clk, rst: synchronous, active high)",
         "ports": ports,
         "streams": streams,
