@@ -18,27 +18,42 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="accelgen", description="Generate, verify, synthesize and build "
-                                                 "low-bit inference accelerator blocks.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    from . import __version__
 
-    def command(name, help_text):
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("config", nargs="?", help="design YAML (default: the embedded "
-                                                   "default.yaml)")
+    parser = _Parser(prog="accelgen", description="Generate, verify, synthesize and build "
+                                                 "low-bit inference accelerator blocks.",
+                     epilog="CONFIG is a design YAML file or a preset's name (accelgen "
+                            "list); without it, the embedded default. Exit codes: 0 ok, "
+                            "1 a test failed, 2 a user error, 3 a bug.")
+    parser.add_argument("--version", action="version", version=f"accelgen {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    def command(name, help_text, example, config=True):
+        sub = commands.add_parser(name, help=help_text, description=help_text,
+                                  epilog=f"example: {example}")
+        if config:
+            sub.add_argument("config", nargs="?", help="design YAML or preset name "
+                                                       "(default: the embedded default)")
         return sub
 
-    command("check", "validate a config and print it with all defaults resolved")
-    generate = command("generate", "write <unit>.v and <unit>.json for every unit")
+    command("check", "validate a config and print it with all defaults resolved",
+            "accelgen check kv_cache")
+    command("list", "presets, unit kinds with their keys and defaults, devices, boards",
+            "accelgen list", config=False)
+    generate = command("generate", "write <unit>.v and <unit>.json for every unit",
+                       "accelgen generate ternary_8x2 -o out/")
     generate.add_argument("-o", "--output", help="output folder (default build/<design>)")
-    sim = command("sim", "run the cocotb regression of every unit (or one)")
+    generate.add_argument("--unit", help="only this unit")
+    sim = command("sim", "run the cocotb regression of every unit (or one)",
+                  "accelgen sim --unit gemm --simulator icarus --seed 7")
     sim.add_argument("--unit")
     sim.add_argument("--simulator", default="verilator", help="verilator (default) | icarus")
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--waves", action="store_true", help="write a waveform (dump.vcd / .fst)")
     sim.add_argument("--verilog", help="test this Verilog file instead of generating it "
                                        "(needs --unit when the design has several units)")
-    synth = command("synth", "synthesize with yosys + nextpnr and report resources, Fmax")
+    synth = command("synth", "synthesize with yosys + nextpnr and report resources, Fmax",
+                    "accelgen synth ws_int8_2x4 --device ice40-up5k --json up5k.json")
     synth.add_argument("--unit")
     synth.add_argument("--device", required=True,
                        help="ice40-up5k | ecp5-25k | ecp5-45k | ecp5-85k")
@@ -46,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--flow", default="abc9", help="abc9 (default; falls back to abc "
                                                       "if it crashes) | abc")
     build = command("build", "build the host-linked system (or the self-test) bitstream "
-                             "for a board")
+                             "for a board", "accelgen build --board icebreaker --program")
     build.add_argument("--board", required=True, help="icebreaker | ulx3s-85f | orangecrab-85f")
     build.add_argument("--selftest", action="store_true",
                        help="the self-test instead: LEDs say whether every unit passed")
@@ -54,9 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--program", action="store_true", help="program the board after "
                                                               "the build")
     serve = command("serve", "run the host-linked system in Verilator behind a TCP socket "
-                             "(the driver's URL: socket://127.0.0.1:PORT)")
+                             "(the driver's URL: socket://127.0.0.1:PORT)",
+                    "accelgen serve examples/decoder.yaml --port 4000")
     serve.add_argument("--port", type=int, default=0, help="TCP port (default: any free one)")
-    bench = command("bench", "measure cycles and MAC utilization in RTL simulation")
+    bench = command("bench", "measure cycles and MAC utilization in RTL simulation",
+                    "accelgen bench kv_cache --json kv.json")
     bench.add_argument("--unit")
     bench.add_argument("--simulator", default="verilator")
     bench.add_argument("--json", help="also write the report as JSON here")
@@ -66,7 +83,14 @@ def _parser() -> argparse.ArgumentParser:
 def run(argv) -> int:
     from . import config as config_module
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    if args.command == "list":
+        print(_listing())
+        return EXIT_OK
     design = config_module.load_config(args.config)
     if args.command == "check":
         import yaml
@@ -74,7 +98,7 @@ def run(argv) -> int:
         return EXIT_OK
     if args.command == "generate":
         from .generation import generate
-        for made in generate(design, args.output):
+        for made in generate(design, args.output, args.unit):
             print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})")
         return EXIT_OK
     if args.command == "sim":
@@ -130,6 +154,31 @@ def run(argv) -> int:
         print(format_bench(bench(design, args.unit, args.simulator, args.json)))
         return EXIT_OK
     raise AssertionError(args.command)
+
+
+def _listing() -> str:
+    """What `accelgen list` prints: everything a config can name."""
+    import dataclasses
+
+    from .boards.table import BOARDS
+    from .config import presets
+    from .registry import UNIT_KINDS
+    from .synth.devices import DEVICES
+
+    lines = ["presets (accelgen check NAME):"]
+    for name, text in presets().items():
+        lines.append(f"  {name:<15} {text[:100]}{'...' if len(text) > 100 else ''}")
+    lines.append("unit kinds (key=default):")
+    for name, kind in UNIT_KINDS.items():
+        keys = []
+        for field in dataclasses.fields(kind.config_class):
+            default = field.metadata.get("shown", field.default)
+            default = getattr(default, "value", default)
+            keys.append(f"{field.name}={list(default) if isinstance(default, tuple) else default}")
+        lines.append(f"  {name:<15} {', '.join(keys)}")
+    lines.append(f"devices: {', '.join(DEVICES)}")
+    lines.append(f"boards: {', '.join(BOARDS)}")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:

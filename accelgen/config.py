@@ -147,11 +147,38 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def presets() -> dict[str, str]:
+    """The packaged presets: name to the first sentence of their leading comment."""
+    out = {}
+    for entry in sorted(resources.files("accelgen.configs").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            comment = []
+            for line in entry.read_text().splitlines():
+                if not line.startswith("#"):
+                    break
+                comment.append(line.lstrip("# ").strip())
+            text = " ".join(comment)
+            out[entry.name[:-len(".yaml")]] = text.split(". ")[0].rstrip(".")
+    return out
+
+
+def _preset_text(name: str) -> str | None:
+    """A packaged preset's text, when ``name`` names one (with or without .yaml) and is
+    not a file of the user's."""
+    stem = name[:-len(".yaml")] if name.endswith(".yaml") else name
+    if "/" in name or Path(name).exists() or stem not in presets():
+        return None
+    return resources.files("accelgen.configs").joinpath(f"{stem}.yaml").read_text()
+
+
 def load_config(path: str | Path | None = None) -> DesignConfig:
-    """Load and validate a design config; ``None`` loads the embedded default."""
+    """Load and validate a design config: a file, a packaged preset's name
+    (``kv_cache``), or ``None`` for the embedded default."""
     if path is None:
         text = resources.files("accelgen.configs").joinpath(DEFAULT_CONFIG).read_text()
         source = DEFAULT_CONFIG
+    elif isinstance(path, str) and (preset := _preset_text(path)) is not None:
+        text, source = preset, f"preset {path}"
     else:
         if not isinstance(path, (str, os.PathLike)):
             raise AccelgenError(f"config: a path or None (the embedded default), got "
@@ -161,7 +188,8 @@ def load_config(path: str | Path | None = None) -> DesignConfig:
         try:
             text = path.read_text()
         except FileNotFoundError:
-            raise AccelgenError(f"{source}: config file not found") from None
+            raise AccelgenError(f"{source}: config file not found (nor a preset; presets: "
+                                f"{', '.join(presets())})") from None
         except OSError as error:
             raise AccelgenError(f"{source[:200]}: cannot read config ({error.strerror})") \
                 from None

@@ -154,7 +154,9 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
         build_args = []
         runner_name = "icarus"
     runner = get_runner(runner_name)
-    log = work / "sim.log"
+    # one build, a log and results file per use: `bench` does not overwrite `sim`'s
+    run_name = "bench" if testcase == "measure" else "sim"
+    log = work / f"{run_name}.log"
     work.mkdir(parents=True, exist_ok=True)
     if simulator == "icarus":
         source = icarus_source(source, work)
@@ -168,7 +170,7 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
                                 f"see {work / 'build.log'}") from None
         raise RuntimeError(f"generated Verilog of {unit} does not build with {simulator}; "
                            f"see {work / 'build.log'}") from None
-    xml = work / "results.xml"
+    xml = work / f"{run_name}-results.xml"
     xml.unlink(missing_ok=True)
     try:
         runner.test(test_module=bench_modules(kind), hdl_toplevel=top, build_dir=work,

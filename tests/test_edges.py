@@ -138,3 +138,24 @@ def test_exit_codes_keep_their_contract(cli, monkeypatch, capsys):
         benchmark.bench(load_config())
     code, _, err = cli("bench")
     assert code == 1 and err.startswith("failed: bench: the measurement of gemm failed")
+
+
+def test_discovery_commands(cli, capsys, in_tmp):
+    from accelgen.cli import main
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("accelgen 0.")
+    code, out, _ = cli()
+    assert code == 0 and "usage: accelgen" in out
+    code, out, _ = cli("list")
+    assert code == 0 and "kv_cache_up5k" in out and "systolic" in out and "ice40-up5k" in out
+    code, out, _ = cli("check", "kv_cache")
+    assert code == 0 and out.startswith("name: kv_cache")
+    code, _, err = cli("check", "kv_cach")
+    assert code == 2 and "nor a preset" in err and "kv_cache_up5k" in err
+    code, out, _ = cli("generate", "--unit", "gemm")
+    assert code == 0 and "gemm.v" in out
+    for command in ("check", "generate", "sim", "synth", "build", "serve", "bench"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "example: accelgen " in capsys.readouterr().out
