@@ -86,8 +86,9 @@ def run(argv) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        # no command: the usage, as the user error it is
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     if args.command == "list":
         print(_listing())
         return EXIT_OK

@@ -92,7 +92,7 @@ def test_check_prints_resolved_config(cli):
 
 def test_no_command_is_a_usage_error(cli):
     code, _, err = cli()
-    assert code == 2 and err.startswith("error: ")
+    assert code == 2 and err.startswith("usage: accelgen") and "list" in err
 
 
 def test_module_entry_point_runs():
