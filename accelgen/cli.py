@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
         if config:
             sub.add_argument("config", nargs="?", help="design YAML or preset name "
                                                        "(default: the embedded default)")
+        loudness = sub.add_mutually_exclusive_group()
+        loudness.add_argument("-q", "--quiet", action="store_true",
+                              help="only results and errors")
+        loudness.add_argument("-v", "--verbose", action="store_true",
+                              help="also the tools' logs as they are written")
         return sub
 
     command("check", "validate a config and print it with all defaults resolved",
@@ -89,6 +94,9 @@ def run(argv) -> int:
         # no command: the usage, as the user error it is
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from . import progress
+    progress.set_level(progress.QUIET if args.quiet else
+                       progress.VERBOSE if args.verbose else progress.NORMAL)
     if args.command == "list":
         print(_listing())
         return EXIT_OK

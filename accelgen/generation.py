@@ -91,14 +91,16 @@ def render_unit(design: DesignConfig, unit_name: str) -> tuple[str, str]:
     from amaranth.back import rtlil, verilog
 
     from .netlist import drop_memory_init
+    from .progress import step
 
-    component = build_component(design.units[unit_name])
-    name = module_name(design, unit_name)
-    # verilog.convert, with the RTLIL step open so that uninitialized memories lose
-    # their initializer (amaranth 0.5's text-to-Verilog step is internal)
-    text = verilog._convert_rtlil_text(
-        drop_memory_init(rtlil.convert(component, name=name, emit_src=False)))
-    return text, json.dumps(manifest(design, unit_name, component), indent=2) + "\n"
+    with step(f"elaborating {unit_name}"):
+        component = build_component(design.units[unit_name])
+        name = module_name(design, unit_name)
+        # verilog.convert, with the RTLIL step open so that uninitialized memories lose
+        # their initializer (amaranth 0.5's text-to-Verilog step is internal)
+        text = verilog._convert_rtlil_text(
+            drop_memory_init(rtlil.convert(component, name=name, emit_src=False)))
+        return text, json.dumps(manifest(design, unit_name, component), indent=2) + "\n"
 
 
 def _write_unit(design: DesignConfig, unit_name: str, out_dir: Path, rendered) -> Generated:

@@ -15,6 +15,7 @@ from accelgen.errors import AccelgenError
 from accelgen.files import output_directory
 from accelgen.generation import default_build_dir
 from accelgen.netlist import drop_memory_init
+from accelgen.progress import step
 from accelgen.synth.devices import device
 from accelgen.synth.flow import abc9_failure, classic_abc_mapping, multiplier_split
 from accelgen.tools import find_tool
@@ -140,7 +141,9 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
 
     try:
         try:
-            platform, products = run(dev.synth_options)
+            with step(f"building the {'self-test' if selftest else 'system'} bitstream for "
+                      f"{board_name} (yosys, nextpnr, pack)"):
+                platform, products = run(dev.synth_options)
             flow = "abc9"
         except subprocess.CalledProcessError:
             report = root / f"{TOP}.rpt"
@@ -149,8 +152,9 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
                 raise
             # YoWASP's ABC9 failed (as in the synth flow): map with classic ABC
             options, after = classic_abc_mapping(dev, TOP)
-            platform, products = run(f"{dev.synth_options} {options}".strip(),
-                                     "\n".join(after))
+            with step(f"building the bitstream for {board_name} again with classic abc"):
+                platform, products = run(f"{dev.synth_options} {options}".strip(),
+                                         "\n".join(after))
             flow = f"abc (abc9 failed: {abc9_failure(log)})"
     except subprocess.CalledProcessError as error:
         raise AccelgenError(f"--board {board_name}: the toolchain failed (exit "

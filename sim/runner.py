@@ -11,6 +11,7 @@ from pathlib import Path
 from accelgen.config import DesignConfig
 from accelgen.errors import AccelgenError
 from accelgen.generation import default_build_dir, generate_unit, module_name
+from accelgen.progress import say, step
 from accelgen.registry import UNIT_KINDS, kind_module
 from accelgen.tools import check_simulator, verilator_environment
 
@@ -161,9 +162,10 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     if simulator == "icarus":
         source = icarus_source(source, work)
     try:
-        runner.build(sources=[source], hdl_toplevel=top, build_dir=work,
-                     build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
-                     always=True, log_file=work / "build.log")
+        with step(f"building {unit} with {simulator}", log=work / "build.log"):
+            runner.build(sources=[source], hdl_toplevel=top, build_dir=work,
+                         build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
+                         always=True, log_file=work / "build.log")
     except (subprocess.CalledProcessError, RuntimeError, SystemExit):
         if verilog is not None:
             raise AccelgenError(f"--verilog: {verilog} does not build with {simulator}; "
@@ -173,9 +175,13 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     xml = work / f"{run_name}-results.xml"
     xml.unlink(missing_ok=True)
     try:
-        runner.test(test_module=bench_modules(kind), hdl_toplevel=top, build_dir=work,
-                    test_dir=work, seed=seed, extra_env=env, waves=waves, testcase=testcase,
-                    results_xml=str(xml), log_file=log)
+        with step(f"{run_name} of {unit} ({simulator})", log=log):
+            runner.test(test_module=bench_modules(kind), hdl_toplevel=top, build_dir=work,
+                        test_dir=work, seed=seed, extra_env=env, waves=waves,
+                        testcase=testcase, results_xml=str(xml), log_file=log)
     except SystemExit:
         pass    # cocotb exits on failures under pytest; the results file tells us more
+    if waves:
+        for dump in sorted(work.glob("dump.*")):
+            say(f"waveform: {dump}")
     return SimResult(unit, simulator, *_results(xml), xml, log)

@@ -18,6 +18,7 @@ from accelgen.errors import AccelgenError
 from accelgen.files import write_atomically
 from accelgen.generation import default_build_dir
 from accelgen.link_protocol import DeviceFrame, device_frame
+from accelgen.progress import step
 from accelgen.tools import verilator_binary, verilator_environment
 
 from .lint import VERILATOR_WAIVERS
@@ -53,12 +54,13 @@ def build_server(design: DesignConfig, build_dir: str | Path | None = None) -> P
     source = write_atomically(staging / f"{TOP}.v", text)
     main = write_atomically(staging / "serve_main.cpp", harness)
     env = {**os.environ, **verilator_environment()}
-    done = subprocess.run(
-        [verilator_binary(), "--cc", "--exe", "--build", "-O3", "--x-assign", "fast",
-         "--x-initial", "fast", "--noassert", "-Wno-fatal", *VERILATOR_WAIVERS,
-         "--top-module", TOP, "--Mdir", str(staging / "obj"), "-o", "serve",
-         "-CFLAGS", "-O2", "-j", "2", str(source), str(main)],
-        capture_output=True, text=True, env=env)
+    with step(f"building the Verilated system of {design.name} (once per design)"):
+        done = subprocess.run(
+            [verilator_binary(), "--cc", "--exe", "--build", "-O3", "--x-assign", "fast",
+             "--x-initial", "fast", "--noassert", "-Wno-fatal", *VERILATOR_WAIVERS,
+             "--top-module", TOP, "--Mdir", str(staging / "obj"), "-o", "serve",
+             "-CFLAGS", "-O2", "-j", "2", str(source), str(main)],
+            capture_output=True, text=True, env=env)
     if done.returncode != 0 or not (staging / "obj" / "serve").is_file():
         log = write_atomically(staging / "build.log", done.stdout + done.stderr)
         raise AccelgenError(f"serve: building the Verilated system failed; see {log}")

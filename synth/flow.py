@@ -9,6 +9,7 @@ from pathlib import Path
 from accelgen.config import DesignConfig
 from accelgen.errors import AccelgenError
 from accelgen.files import output_directory, writable_file, write_atomically
+from accelgen.progress import step
 from accelgen.generation import default_build_dir, generate_unit, module_name
 from accelgen.tools import find_tool
 
@@ -132,16 +133,18 @@ def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Pat
             for name, entry in modules.items()}
 
 
-def _run(command: list, cwd: Path, log_name: str, timeout: int) -> tuple[int, str]:
+def _run(command: list, cwd: Path, log_name: str, timeout: int,
+         what: str) -> tuple[int, str]:
+    """Run a tool with its output going to its log as it comes (``-v`` follows it)."""
+    log_path = cwd / log_name
     try:
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
-                              timeout=timeout)
+        with step(what, log=log_path), log_path.open("w") as log:
+            done = subprocess.run(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                  text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise AccelgenError(f"{command[0]}: no result after {timeout} s "
-                            f"(log in {cwd / log_name})") from None
-    log = done.stdout + done.stderr
-    (cwd / log_name).write_text(log)
-    return done.returncode, log
+                            f"(log in {log_path})") from None
+    return done.returncode, log_path.read_text(errors="replace")
 
 
 def unit_cells(stat: dict, module: str) -> dict:
@@ -188,12 +191,14 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
     used_flow = flow + multipliers
     script = partial(yosys_script, dev, generated.module, generated.verilog.name)
     (work / "synth.ys").write_text(script(flow, split))
-    code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
+    what = f"yosys: {unit} for {device_name}"
+    code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout, what)
     failure = abc9_failure(log) if code != 0 and flow == "abc9" else None
     if failure:
         used_flow = f"abc (abc9 crashed: {failure})" + multipliers
         (work / "synth.ys").write_text(script("abc", split))
-        code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout)
+        code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout,
+                         f"{what} (classic abc: abc9 crashed)")
     if code != 0:
         raise RuntimeError(f"yosys failed for {unit} on {device_name}; see {work}/yosys.log")
     cells = unit_cells(json.loads((work / "stat.json").read_text()), generated.module)
@@ -203,7 +208,8 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
              "--seed", "1", "--top", HARNESS_MODULE]
     if dev.family == "ecp5":
         place.append("--lpf-allow-unconstrained")
-    code, log = _run(place, work, "nextpnr.log", timeout)
+    code, log = _run(place, work, "nextpnr.log", timeout,
+                     f"nextpnr: placing and routing {unit} on {device_name}")
     if code != 0:
         tail = "\n".join(log.strip().splitlines()[-3:])
         raise AccelgenError(f"{unit}: nextpnr could not place/route it on {device_name} "

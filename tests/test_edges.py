@@ -159,3 +159,24 @@ def test_discovery_commands(cli, capsys, in_tmp):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert "example: accelgen " in capsys.readouterr().out
+
+
+def test_progress_says_what_runs_unless_quiet(cli, in_tmp):
+    code, out, err = cli("generate")
+    assert code == 0 and "elaborating gemm ..." in err and "elaborating gemm: done in" in err
+    assert "gemm.v" in out and "elaborating" not in out     # results on stdout only
+    code, out, err = cli("generate", "-q")
+    assert code == 0 and err == "" and "gemm.v" in out
+
+
+def test_progress_follows_a_log_when_verbose(capsys, tmp_path):
+    from accelgen import progress
+    log = tmp_path / "tool.log"
+    progress.set_level(progress.VERBOSE)
+    try:
+        with progress.step("a tool", log=log):
+            log.write_text("first line\nsecond line\n")
+    finally:
+        progress.set_level(progress.NORMAL)
+    err = capsys.readouterr().err
+    assert "  | first line" in err and "  | second line" in err and "a tool: done in" in err
