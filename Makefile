@@ -17,12 +17,7 @@ setup: $(STAMP)
 # The main job on the embedded default config: Verilog + manifest, the cocotb regression,
 # the measured utilization, and the cost on the iCE40 UP5K.
 run: $(STAMP)
-	$(BIN)/accelgen check
-	$(BIN)/accelgen generate
-	$(BIN)/accelgen sim
-	$(BIN)/accelgen bench
-	$(BIN)/accelgen synth --device ice40-up5k --json build/accelgen_default/synth-ice40-up5k.json
-	@echo; echo "made:"; find build/accelgen_default -maxdepth 1 -type f | sort
+	$(BIN)/accelgen run
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2 -q

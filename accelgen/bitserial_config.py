@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from .errors import require
 from .formats.bitmod_datatypes import FAMILIES, datatype_table, family_datatypes
 from .numbers import ceil_log2, value_range
-from .unit import UnitConfig, parameter
+from .unit import MemoryUse, UnitConfig, parameter
 
 SCALE_BITS = 8           # a group's scale: unsigned integer, times a per-row factor
 
@@ -99,6 +99,12 @@ class BitSerialConfig(UnitConfig):
     @property
     def chunks_per_group(self) -> int:
         return self.group_size // self.lanes
+
+    @property
+    def memories(self) -> list[MemoryUse]:
+        # two vector slots (hw/vector_buffer.py), a power of two of chunks each
+        slot = 1 << (self.max_chunks - 1).bit_length()
+        return [MemoryUse("vectors", self.lanes * self.activation_bits, 2 * slot)]
 
     @property
     def max_cols(self) -> int:

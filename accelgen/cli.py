@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
             "accelgen check kv_cache")
     command("list", "presets, unit kinds with their keys and defaults, devices, boards",
             "accelgen list", config=False)
+    main_job = command("run", "the main job: generate, simulate, bench and synthesize every "
+                              "unit, then one summary table", "accelgen run ternary_8x2")
+    main_job.add_argument("--device", default="ice40-up5k",
+                          help="synthesis device (default ice40-up5k)")
     generate = command("generate", "write <unit>.v and <unit>.json for every unit",
                        "accelgen generate ternary_8x2 -o out/")
     generate.add_argument("-o", "--output", help="output folder (default build/<design>)")
@@ -65,12 +69,16 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--json", help="also write the report as JSON here")
     synth.add_argument("--flow", default="abc9", help="abc9 (default; falls back to abc "
                                                       "if it crashes) | abc")
+    synth.add_argument("--force", action="store_true",
+                       help="run even if the fit estimate says it cannot fit")
     build = command("build", "build the host-linked system (or the self-test) bitstream "
                              "for a board", "accelgen build --board icebreaker --program")
     build.add_argument("--board", required=True, help="icebreaker | ulx3s-85f | orangecrab-85f")
     build.add_argument("--selftest", action="store_true",
                        help="the self-test instead: LEDs say whether every unit passed")
     build.add_argument("--unit", help="with --selftest: only this unit")
+    build.add_argument("--force", action="store_true",
+                       help="build even if the fit estimate says it cannot fit")
     build.add_argument("--program", action="store_true", help="program the board after "
                                                               "the build")
     serve = command("serve", "run the host-linked system in Verilator behind a TCP socket "
@@ -103,8 +111,24 @@ def run(argv) -> int:
     design = config_module.load_config(args.config)
     if args.command == "check":
         import yaml
+
+        from .fit import derived_lines, design_fits
+        from .synth.devices import DEVICES
         print(yaml.safe_dump(design.to_dict(), sort_keys=False), end="")
+        # the figures and the fit as YAML comments: the output still loads as a config
+        print("# derived:")
+        for name, config in design.units.items():
+            for line in derived_lines(name, config):
+                print(f"#   {line}")
+        print("# fit, estimated from the config (accelgen/fit.py; LUTs: see synth):")
+        for device_name in DEVICES:
+            print(f"#   {design_fits(design, device_name).line()}")
         return EXIT_OK
+    if args.command == "run":
+        from .main_job import format_summary, main_job
+        rows, passed = main_job(design, args.device)
+        print(format_summary(design, args.device, rows))
+        return EXIT_OK if passed else EXIT_FAILED
     if args.command == "generate":
         from .generation import generate
         for made in generate(design, args.output, args.unit):
@@ -129,13 +153,14 @@ def run(argv) -> int:
         return EXIT_FAILED if failed else EXIT_OK
     if args.command == "synth":
         from .synth.flow import format_report, synthesize
-        report = synthesize(design, args.device, args.unit, args.json, args.flow)
+        report = synthesize(design, args.device, args.unit, args.json, args.flow,
+                            force=args.force)
         print(format_report(report))
         return EXIT_OK
     if args.command == "build":
         from .boards.build import build_board
         made = build_board(design, args.board, args.unit, program=args.program,
-                           selftest=args.selftest)
+                           selftest=args.selftest, force=args.force)
         print(f"{made.board}: bitstream {made.bitstream} (yosys flow {made.flow})")
         if made.baud is not None:
             print(f"  host link: UART at {made.baud} baud, config hash {made.config_hash}; "

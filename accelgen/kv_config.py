@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .errors import require
 from .numbers import ceil_log2, value_range
-from .unit import UnitConfig, parameter
+from .unit import MemoryUse, UnitConfig, parameter
 
 QUERY_BITS = 8           # q elements: signed
 WEIGHT_BITS = 16         # p_t: unsigned, in units of 2^-16 (a softmax probability)
@@ -123,6 +123,12 @@ class KVBufferConfig(UnitConfig):
     def rows(self) -> int:
         """Token slots over all heads; slot t of head h is row h·max_tokens + t."""
         return self.heads * self.max_tokens
+
+    @property
+    def memories(self) -> list[MemoryUse]:
+        return [MemoryUse("codes", self.word_bits, self.code_depth,
+                          spram=self.memory is Memory.SPRAM),
+                MemoryUse("scales", self.scale_bits, self.rows * 2)]
 
     @property
     def code_depth(self) -> int:

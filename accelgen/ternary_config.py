@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .errors import require
 from .numbers import ceil_log2, value_range
-from .unit import UnitConfig, parameter
+from .unit import MemoryUse, UnitConfig, parameter
 
 
 class Packing(enum.Enum):
@@ -60,6 +60,10 @@ class TernaryConfig(UnitConfig):
         require(words * self.word_bits <= 4 << 20, "max_rows",
                 f"weight memory of {words} x {self.word_bits} bits is over 4 Mbit; "
                 "lower max_rows, max_cols or the lanes")
+
+    @property
+    def memories(self) -> list[MemoryUse]:
+        return [MemoryUse("weights", self.word_bits, self.bank_words * self.banks)]
 
     # --- geometry -----------------------------------------------------------------
     @property

@@ -41,6 +41,12 @@ class UnitConfig(abc.ABC):
             value = _convert(getattr(self, field.name), hints[field.name], field.name)
             object.__setattr__(self, field.name, value)
 
+    @property
+    def memories(self) -> list["MemoryUse"]:
+        """The unit's memories large enough for block RAM (small FIFOs stay in LUTs):
+        what the fit estimate (accelgen/fit.py) maps onto a device."""
+        return []
+
     def mode_ignores(self) -> dict[str, str]:
         """Keys the config's mode does not use, each with the reason: given in a design
         file they are refused, and ``to_dict`` leaves them out."""
@@ -93,6 +99,18 @@ class UnitConfig(abc.ABC):
                 value = value.value
             out[field.name] = list(value) if isinstance(value, tuple) else value
         return out
+
+
+@dataclass(frozen=True)
+class MemoryUse:
+    name: str
+    width: int          # bits per word
+    depth: int          # words
+    spram: bool = False  # in the iCE40 UP5K's SPRAM rather than block RAM
+
+    @property
+    def bits(self) -> int:
+        return self.width * self.depth
 
 
 def parameter(default, allowed: str, meaning: str, shown: str | None = None):

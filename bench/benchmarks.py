@@ -524,9 +524,47 @@ def host_link_section() -> list[str]:
     ]
 
 
+# every preset on the device its comment names
+PRESET_DEVICES = {"default": "ice40-up5k", "ws_int8_2x4": "ice40-up5k",
+                  "ternary_8x2": "ice40-up5k", "ternary_mlgru": "ecp5-85k",
+                  "bitserial": "ecp5-85k", "bitserial_w4": "ice40-up5k",
+                  "kv_cache": "ecp5-85k", "kv_cache_up5k": "ice40-up5k"}
+
+
+def fit_section() -> list[str]:
+    from accelgen import load_config
+    from accelgen.fit import estimate
+    from accelgen.synth.devices import device as find_device
+    lines = ["## The fit estimate against synthesis (`accelgen check`, `accelgen synth`)",
+             "",
+             "`check` estimates each design's block RAM, SPRAM and DSP use from its config",
+             "alone (accelgen/fit.py: each large memory in the block-RAM mode that needs the",
+             "fewest blocks; ceil(a/w) x ceil(b/w) DSP cells per multiplier); `synth` and",
+             "`build` refuse a design whose memories cannot fit. Measured: the same unit",
+             "synthesized. The memory estimate leaves out small FIFOs (LUT RAM, or block RAM",
+             "where yosys puts them), so it is a lower bound: it refuses only what cannot fit.",
+             "",
+             "| preset | device | block RAM: estimate / measured | SPRAM: estimate / measured "
+             "| DSP: estimate / measured | LUT4 measured |",
+             "|---|---|---|---|---|---|"]
+    for preset, device_name in PRESET_DEVICES.items():
+        design = load_config(preset)
+        dev = find_device(device_name)
+        for name, config in design.units.items():
+            fit = estimate([config], device_name)
+            cost = synthesize(design, device_name, name)["units"][name]
+            cells = cost["cells"]
+            spram = cells.get("SB_SPRAM256KA", 0)
+            blocks = cost["bram"] - spram
+            lines.append(f"| {preset} ({name}) | {device_name} | {fit.bram_blocks} / {blocks} | "
+                         f"{fit.spram_blocks} / {spram} | "
+                         f"{min(fit.dsp_cells, dev.dsp_count)} / {cost['dsp']} | {cost['lut4']} |")
+    return lines
+
+
 SECTIONS = {"systolic": systolic_section, "ternary": ternary_section,
             "bitserial": bitserial_section, "kv_buffer": kv_buffer_section,
-            "host_link": host_link_section}
+            "host_link": host_link_section, "fit": fit_section}
 
 
 def _kept_sections(path: Path) -> dict:

@@ -100,7 +100,7 @@ def program_bitstream(chosen: Board, platform, products) -> None:
 
 def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
                 program: bool = False, build_dir: str | Path | None = None,
-                selftest: bool = False) -> BoardBuild:
+                selftest: bool = False, force: bool = False) -> BoardBuild:
     """The host-linked system of every unit (or with ``selftest``, the self-test of
     every unit or of ``unit``) as a bitstream for the board."""
     chosen = board(board_name)
@@ -113,6 +113,8 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     if program:
         programmer_command(chosen)     # fail before a long build, not after it
     units = design.selected(unit)
+    from accelgen.fit import require_fit
+    require_fit(units.values(), chosen.device, force)
     if selftest:
         plans = [SelfTestPlan(config) for config in units.values()]
         make_top = lambda platform: BoardTop(chosen, plans)     # noqa: E731

@@ -18,11 +18,23 @@ class Device:
     dsp_count: int
     dsp_width: int              # signed operand bits of one DSP multiplier
     bram_cells: tuple
+    luts: int = 0               # LUT4 sites
+    bram_blocks: int = 0        # block RAMs (EBR, DP16KD)
+    bram_modes: tuple = ()      # (width, depth) shapes one block RAM takes
+    spram_blocks: int = 0       # iCE40 UP5K SPRAM: 16 x 16384 each
 
     def dsp_cells(self, multiplier_bits: tuple[int, int]) -> int:
         """DSP cells yosys spends on one multiplier of these signed operand widths."""
         a, b = multiplier_bits
         return -(-a // self.dsp_width) * -(-b // self.dsp_width)
+
+    def soft_multipliers(self, shapes: list) -> int:
+        """How many of a design's multipliers (signed operand widths ``shapes``) find no
+        DSP cells. Which $mul yosys numbers first is not known, so when they do not all
+        fit, every multiplier is counted at the widest one's cost."""
+        if not shapes or sum(self.dsp_cells(shape) for shape in shapes) <= self.dsp_count:
+            return 0
+        return len(shapes) - self.dsp_count // max(map(self.dsp_cells, shapes))
 
     @property
     def synth_command(self) -> str:
@@ -40,21 +52,26 @@ class Device:
 
 
 _ICE40 = dict(family="ice40", target_mhz=100, lut_cells={"SB_LUT4": 1}, ff_prefix="SB_DFF",
-              dsp_cell="SB_MAC16", dsp_width=16, bram_cells=("SB_RAM40_4K", "SB_SPRAM256KA"))
+              dsp_cell="SB_MAC16", dsp_width=16, bram_cells=("SB_RAM40_4K", "SB_SPRAM256KA"),
+              bram_modes=((16, 256), (8, 512), (4, 1024), (2, 2048)))
 # a CCU2C carry cell holds two LUT4s; a TRELLIS_DPR16X4 LUT RAM takes a slice's LUTs
 _ECP5 = dict(family="ecp5", target_mhz=200, lut_cells={"LUT4": 1, "CCU2C": 2,
                                                        "TRELLIS_DPR16X4": 4},
-             ff_prefix="TRELLIS_FF", dsp_cell="MULT18X18D", dsp_width=18, bram_cells=("DP16KD",))
+             ff_prefix="TRELLIS_FF", dsp_cell="MULT18X18D", dsp_width=18, bram_cells=("DP16KD",),
+             bram_modes=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)))
 
 DEVICES = {
     "ice40-up5k": Device("ice40-up5k", nextpnr_args=("--up5k", "--package", "sg48"),
-                         dsp_count=8, **_ICE40),
+                         dsp_count=8, luts=5280, bram_blocks=30, spram_blocks=4, **_ICE40),
     "ecp5-25k": Device("ecp5-25k", nextpnr_args=("--25k", "--package", "CABGA381",
-                                                 "--speed", "6"), dsp_count=28, **_ECP5),
+                                                 "--speed", "6"), dsp_count=28, luts=24288,
+                       bram_blocks=56, **_ECP5),
     "ecp5-45k": Device("ecp5-45k", nextpnr_args=("--45k", "--package", "CABGA381",
-                                                 "--speed", "6"), dsp_count=72, **_ECP5),
+                                                 "--speed", "6"), dsp_count=72, luts=43848,
+                       bram_blocks=108, **_ECP5),
     "ecp5-85k": Device("ecp5-85k", nextpnr_args=("--85k", "--package", "CABGA381",
-                                                 "--speed", "6"), dsp_count=156, **_ECP5),
+                                                 "--speed", "6"), dsp_count=156, luts=83640,
+                       bram_blocks=208, **_ECP5),
 }
 
 

@@ -56,20 +56,11 @@ def classic_abc_mapping(device: Device, top: str) -> tuple[str, list[str]]:
                               f"{device.synth_command} -top {top} -run map_cells:"]
 
 
-def soft_multipliers(device: Device, shapes: list) -> int:
-    """How many of a design's multipliers (signed operand widths ``shapes``) find no
-    DSP cells. Which $mul yosys numbers first is not known, so when they do not all
-    fit, every multiplier is counted at the widest one's cost."""
-    if sum(device.dsp_cells(shape) for shape in shapes) <= device.dsp_count:
-        return 0
-    return len(shapes) - device.dsp_count // max(map(device.dsp_cells, shapes))
-
-
 def multiplier_split(device: Device, shapes: list) -> list[str]:
     """Yosys commands (after reading the design) that leave as many multipliers as the
     DSP cells hold for DSP inference and turn the rest into Booth multipliers in LUTs:
     yosys would otherwise ask for DSPs for every one of them and overflow the device."""
-    soft = soft_multipliers(device, shapes)
+    soft = device.soft_multipliers(shapes)
     multipliers = len(shapes)
     if not soft:
         return []
@@ -185,7 +176,7 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
 
     config = design.units[unit]
     split = multiplier_split(dev, config.multiplier_shapes)
-    soft = soft_multipliers(dev, config.multiplier_shapes)
+    soft = dev.soft_multipliers(config.multiplier_shapes)
     multipliers = (f", {soft} of {len(config.multiplier_shapes)} multipliers in LUTs (Booth; "
                    f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
     used_flow = flow + multipliers
@@ -219,14 +210,17 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
 
 
 def synthesize(design: DesignConfig, device_name: str, unit: str | None = None,
-               json_path: str | Path | None = None, flow: str = "abc9") -> dict:
+               json_path: str | Path | None = None, flow: str = "abc9",
+               force: bool = False) -> dict:
     """Synthesize every unit (or one) for a device; returns (and optionally writes) the
     report ``{"device": ..., "units": {U: {lut4, ff, dsp, bram, fmax_mhz, flow}}}``."""
     device(device_name)
     units = design.selected(unit)
     if json_path is not None:
         writable_file(json_path, "--json")
+    from accelgen.fit import require_fit
     for name in units:
+        require_fit([design.units[name]], device_name, force)
         if module_name(design, name) == HARNESS_MODULE:
             raise AccelgenError(f"units.{name}: its module name {HARNESS_MODULE} is the "
                                 "synthesis harness's; rename the design or the unit")

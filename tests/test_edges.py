@@ -180,3 +180,28 @@ def test_progress_follows_a_log_when_verbose(capsys, tmp_path):
         progress.set_level(progress.NORMAL)
     err = capsys.readouterr().err
     assert "  | first line" in err and "  | second line" in err and "a tool: done in" in err
+
+
+def test_fit_estimate_and_refusal(cli):
+    import yaml
+
+    from accelgen.fit import blocks_for, estimate, require_fit
+    from accelgen.synth.devices import device
+    from accelgen.unit import MemoryUse
+    assert blocks_for(MemoryUse("m", 20, 300), device("ice40-up5k")) == (3, 0)
+    assert blocks_for(MemoryUse("m", 16, 65536, spram=True), device("ice40-up5k")) == (0, 4)
+    kv = load_config("kv_cache").units["kv"]
+    assert not estimate([kv], "ice40-up5k").fits and estimate([kv], "ecp5-85k").fits
+    # the measured figures (BENCHMARKS.md): the estimate stays below them
+    assert estimate([kv], "ecp5-85k").bram_blocks <= 141
+    up5k = load_config("kv_cache_up5k").units["kv"]
+    assert estimate([up5k], "ice40-up5k").spram_blocks == 4
+    assert "has none" in estimate([up5k], "ecp5-85k").problems[0]
+    assert require_fit([kv], "ice40-up5k", force=True).fits is False
+    code, _, err = cli("synth", "kv_cache", "--device", "ice40-up5k")
+    assert code == 2 and "ice40-up5k: the design cannot fit: block RAM" in err and "--force" in err
+    code, _, err = cli("build", "kv_cache", "--board", "icebreaker")
+    assert code == 2 and "cannot fit" in err
+    code, out, _ = cli("check", "kv_cache")
+    assert code == 0 and "#   ecp5-85k: block RAM 136/208" in out and "too large" in out
+    assert yaml.safe_load(out)["units"]["kv"]["heads"] == 8     # still a config

@@ -81,17 +81,16 @@ def test_multipliers_beyond_the_dsp_count_go_to_luts():
 
 
 def test_wide_multipliers_count_every_dsp_cell_they_take():
-    from accelgen.synth.flow import soft_multipliers
     from accelgen.ternary_config import TernaryConfig
     ice40 = DEVICES["ice40-up5k"]
     assert ice40.dsp_cells((17, 16)) == 2 and DEVICES["ecp5-85k"].dsp_cells((17, 16)) == 1
     # the scale product, and per lane a 16-bit row sum times two 16-bit scale halves
     fits = TernaryConfig(lanes_in=8, lanes_out=2, max_cols=128)    # 1 + 2 x 2 cells
-    assert soft_multipliers(ice40, fits.multiplier_shapes) == 0
+    assert ice40.soft_multipliers(fits.multiplier_shapes) == 0
     over = TernaryConfig(lanes_out=4, max_cols=128)                  # 1 + 4 x 2 cells
-    assert soft_multipliers(ice40, over.multiplier_shapes) == 1
+    assert ice40.soft_multipliers(over.multiplier_shapes) == 1
     wide = TernaryConfig(lanes_out=4, max_cols=256)    # 17-bit sums: 2 cells each
-    assert soft_multipliers(ice40, wide.multiplier_shapes) == 9 - 8 // 2
+    assert ice40.soft_multipliers(wide.multiplier_shapes) == 9 - 8 // 2
 
 
 def test_harness_connects_every_port():

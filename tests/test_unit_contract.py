@@ -14,7 +14,7 @@ from accelgen.doc_tables import stale_pages
 from accelgen.link_plan import status_layouts
 from accelgen.registry import UNIT_KINDS, register
 from accelgen.sim.bench import Bench
-from accelgen.unit import UnitConfig
+from accelgen.unit import MemoryUse, UnitConfig
 
 from .conftest import ROOT, case_design
 
@@ -60,6 +60,8 @@ def test_every_test_config_meets_the_contract(name):
         assert type(config) is kind.config_class, f"{case} is not a {name} config"
         assert isinstance(config.latency, int) and isinstance(config.throughput, str)
         assert all(len(shape) == 2 for shape in config.multiplier_shapes)
+        assert all(isinstance(memory, MemoryUse) and memory.bits > 0
+                   for memory in config.memories), "memories feed the fit estimate"
         inputs = kind.reference().input_layouts(config)
         outputs = kind.reference().output_layouts(config)
         assert all("last" in dict(layout) for layout in inputs.values()), \
