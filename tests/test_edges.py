@@ -205,3 +205,17 @@ def test_fit_estimate_and_refusal(cli):
     code, out, _ = cli("check", "kv_cache")
     assert code == 0 and "#   ecp5-85k: block RAM 136/208" in out and "too large" in out
     assert yaml.safe_load(out)["units"]["kv"]["heads"] == 8     # still a config
+
+
+@pytest.mark.slow
+def test_run_is_the_main_job_with_a_summary(cli, write_config, in_tmp):
+    path = write_config("name: small\nunits: {mac: {kind: systolic, rows: 1, cols: 2, "
+                        "max_depth: 64}}\n")
+    code, out, err = cli("run", path)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].split()[:4] == ["unit", "kind", "tests", "utilization"]
+    row = lines[3].split()
+    assert row[0] == "mac" and row[1] == "systolic" and row[3] == "PASS"
+    assert (in_tmp / "build" / "small" / "mac.v").is_file()
+    assert (in_tmp / "build" / "small" / "synth-ice40-up5k.json").is_file()
