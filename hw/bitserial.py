@@ -49,9 +49,11 @@ class BitSerialUnit(wiring.Component):
 
         # --- stage 1: the accepted weight beat, with its group's datatypes and scales --
         info_layout = datatype_info_layout(config)
+        # at least two values: a one-chunk row would give a zero-width chunk index
+        chunks = range(max(2, config.max_chunks))
         chunk_layout = data.StructLayout({
             "group_first": 1, "group_end": 1, "row_first": 1, "row_end": 1, "last": 1,
-            "slot": 1, "chunk": range(config.max_chunks)})
+            "slot": 1, "chunk": chunks})
         held = Signal(chunk_layout, name="held")
         held_valid = Signal()
         held_codes = data_register(self.weights.payload.codes.shape(), "held_codes")
@@ -61,7 +63,7 @@ class BitSerialUnit(wiring.Component):
         group_scale = data_register(self.weights.payload.scale.shape(), "group_scale")
 
         use_slot = Signal()
-        chunk = Signal(range(config.max_chunks))
+        chunk = Signal(chunks)
         group_chunk = Signal(range(max(2, config.chunks_per_group)))
         row_first = Signal(init=1)
         beat = self.weights.payload

@@ -15,6 +15,12 @@ from .pipeline import data_register
 F_GATE, C_GATE, G_GATE = range(3)
 
 
+def state_depth(config) -> int:
+    """Hidden-state words: one per hidden block, at least two (a one-word memory has a
+    zero-width address, which yosys writes as a [-1:0] wire)."""
+    return max(2, config.max_hidden_blocks)
+
+
 def sigmoid(z, fraction_bits: int):
     """σ(z) with F fractional bits from the piecewise-linear table: a compare, a shift
     and an add per segment (golden: golden.ternary.sigmoid_fixed)."""
@@ -52,7 +58,7 @@ class MLGRUCell(wiring.Component):
             "valid": In(1),
             "phase": In(range(3)),
             "z": In(lanes),
-            "block": In(range(config.max_hidden_blocks)),
+            "block": In(range(state_depth(config))),
             "start": In(1),
             "last": In(1),
             "rows_valid": In(range(config.lanes_out + 1)),
@@ -68,7 +74,7 @@ class MLGRUCell(wiring.Component):
         gate = unsigned(fraction + 1)
 
         m.submodules.state = state = Memory(shape=unsigned(bits * lanes),
-                                            depth=config.max_hidden_blocks, init=[])
+                                            depth=state_depth(config), init=[])
         read, write = state.read_port(), state.write_port()
         # a block's state is valid once written since reset; before that h_prev is 0
         written = Signal(config.max_hidden_blocks)

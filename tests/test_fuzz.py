@@ -1,5 +1,6 @@
 """Property tests (hypothesis) at the edges: any config mapping either loads or raises
-the project's error; accepted configs of modest size elaborate; any command line ends in
+the project's error; accepted configs of modest size elaborate and pass Verilator's lint;
+any command line ends in
 0, 1 or 2, never a traceback. CI runs a few hundred examples; more with
 ACCELGEN_FUZZ_EXAMPLES=3000."""
 
@@ -7,7 +8,7 @@ import dataclasses
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accelgen import AccelgenError
@@ -87,14 +88,26 @@ def small_unit(draw):
 @settings(max_examples=max(12, EXAMPLES // 25), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(small_unit())
-def test_accepted_small_configs_elaborate(unit):
+# found by this test: a one-word MLGRU state memory had a zero-width address ([-1:0]),
+@example({"kind": "ternary", "max_rows": 1, "mlgru": True})
+# and a one-chunk bit-serial row: a zero-width chunk index
+@example({"kind": "bitserial", "group_size": 8, "pes": 1, "max_groups": 1})
+def test_accepted_small_configs_elaborate_and_lint(unit):
+    import tempfile
+    from pathlib import Path
+
     from accelgen.generation import render_unit
+    from accelgen.sim.lint import lint
     try:
         design = parse_design({"name": "fuzz", "units": {"u": unit}}, "fuzz")
     except AccelgenError:
         return
     verilog, manifest = render_unit(design, "u")
     assert "module fuzz_u" in verilog and '"module": "fuzz_u"' in manifest
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "u.v"
+        source.write_text(verilog)
+        assert lint(source, "fuzz_u") == [], unit
 
 
 words = st.sampled_from(["check", "list", "generate", "sim", "synth", "build", "serve",
