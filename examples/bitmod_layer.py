@@ -10,7 +10,6 @@ Every output must equal golden.bitmod's; the error against the float layer is re
 and how often each datatype was chosen.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 from accelgen import load_config
 from accelgen.golden import bitmod
 from accelgen.golden.ternary import absmax_quantize
-from accelgen.host import connect
+from accelgen.host import argument_parser, connect
 from accelgen.sim.bitserial_reference import expected_outputs
 
 DESIGN = Path(__file__).resolve().parent.parent / "configs" / "bitserial_w4.yaml"
@@ -55,10 +54,7 @@ def run(port: str | None = None, rows: int = 64, vectors: int = 16,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", help="serial port or pyserial URL of a board "
-                                       "(default: the served simulation)")
-    parser.add_argument("--baud", type=int)
+    parser = argument_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=64)
     parser.add_argument("--vectors", type=int, default=16)
     args = parser.parse_args(argv)

@@ -11,7 +11,6 @@ at every step; the error against float attention is reported, over the tokens th
 holds and over the whole sequence (what eviction costs).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 from accelgen import load_config
 from accelgen.golden.kv_cache import (ReferenceCache, attention, attention_output,
                                       attention_weights)
-from accelgen.host import connect
+from accelgen.host import argument_parser, connect
 
 DESIGN = Path(__file__).with_name("decoder.yaml")
 VALUE_RANGE = 4.0       # K and V elements as int16 in units of 4 / 32767
@@ -75,10 +74,7 @@ def run(port: str | None = None, steps: int = 96, baud: int | None = None) -> di
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", help="serial port or pyserial URL of a board "
-                                       "(default: the served simulation)")
-    parser.add_argument("--baud", type=int)
+    parser = argument_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=96)
     args = parser.parse_args(argv)
     result = run(args.port, args.steps, args.baud)

@@ -7,14 +7,13 @@ INT4 weights, every matrix product on the accelerator, requantization on the hos
 The same integer pipeline runs with numpy's matmul; every logit must be identical.
 """
 
-import argparse
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from accelgen import load_config
-from accelgen.host import connect
+from accelgen.host import argument_parser, connect
 
 SHIFT = 16      # fixed-point bits of the requantization multipliers
 
@@ -95,10 +94,7 @@ def run(port: str | None = None, digits: int | None = None, baud: int | None = N
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", help="serial port or pyserial URL of a board "
-                                       "(default: the served simulation)")
-    parser.add_argument("--baud", type=int, help="the board's link baud (default 3000000)")
+    parser = argument_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--digits", type=int, help="only the first N held-out digits")
     args = parser.parse_args(argv)
     result = run(args.port, args.digits, args.baud)

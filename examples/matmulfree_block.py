@@ -9,7 +9,6 @@ The same fixed-point pipeline runs in numpy (accelgen.golden.ternary); every out
 must be identical. The error against the float block is reported.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 from accelgen import load_config
 from accelgen.golden.ternary import (absmax_quantize, absmean_ternary, combined_scale, matvec,
                                      mlgru_fixed, mlgru_float, rescale, scale_code)
-from accelgen.host import connect
+from accelgen.host import argument_parser, connect
 
 DESIGN = Path(__file__).with_name("matmulfree.yaml")
 
@@ -112,10 +111,7 @@ def run(port: str | None = None, tokens: int = 64, baud: int | None = None) -> d
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", help="serial port or pyserial URL of a board "
-                                       "(default: the served simulation)")
-    parser.add_argument("--baud", type=int)
+    parser = argument_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--tokens", type=int, default=64)
     args = parser.parse_args(argv)
     result = run(args.port, args.tokens, args.baud)

@@ -124,6 +124,18 @@ class Accelerator:
         self.close()
 
 
+def argument_parser(description: str):
+    """The command line of a script that runs on the served simulation by default or on
+    a board (``--port``, ``--baud``): the examples' and yours."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", help="serial port or pyserial URL of a board "
+                                       "(default: the served simulation)")
+    parser.add_argument("--baud", type=int,
+                        help=f"the board's link baud (default {DEFAULT_BAUD})")
+    return parser
+
+
 @contextlib.contextmanager
 def connect(design: DesignConfig, port: str | None = None, *, baud: int | None = None):
     """The design's accelerator: on the board at ``port`` (a serial device or any

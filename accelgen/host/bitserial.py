@@ -7,7 +7,7 @@ import numpy as np
 from accelgen.payload import unpack
 from accelgen.sim.bitserial_reference import matrix_words, vector_words
 
-from .unit_driver import UnitDriver, check_range
+from .unit_driver import UnitDriver
 from .link import HostError
 
 
@@ -34,10 +34,7 @@ class BitSerialDriver(UnitDriver):
         config = self.config
         if not hasattr(self, "_matrix"):
             raise HostError(f"{self.name}.apply: load a layer first")
-        x = check_range(f"{self.name}.apply x", np.atleast_2d(x), config.activation_bits, True)
-        if x.shape[1] != self._cols:
-            raise HostError(f"{self.name}.apply: vectors of {self._cols} values for the "
-                            f"loaded layer, got {x.shape[1]}")
+        x = self.vectors(x, config.activation_bits, self._cols, "apply")
         activations, weights = [], []
         for vector in x:
             activations += vector_words(config, vector)

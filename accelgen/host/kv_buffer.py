@@ -9,7 +9,9 @@ from accelgen.kv_config import QUERY_BITS, WEIGHT_BITS
 from accelgen.payload import unpack
 from accelgen.sim.kv_reference import append_words, command_words, query_words
 
-from .unit_driver import UnitDriver, check_range
+from accelgen.golden.integers import check_range
+
+from .unit_driver import UnitDriver
 from .link import HostError
 
 
@@ -21,7 +23,7 @@ class KVBufferDriver(UnitDriver):
         return head
 
     def _vector(self, what: str, values, bits: int) -> np.ndarray:
-        values = check_range(f"{self.name}.{what}", values, bits, True)
+        values = check_range(values, bits, True, f"{self.name}.{what}")
         if values.shape[-1] != self.config.head_dim:
             raise HostError(f"{self.name}.{what}: {self.config.head_dim} values per vector, "
                             f"got {values.shape[-1]}")
@@ -62,7 +64,7 @@ class KVBufferDriver(UnitDriver):
     def weighted_values(self, head: int, p) -> np.ndarray:
         """y = Σ_t p_t · v_t over the tokens held, p as unsigned 16-bit weights."""
         head = self._head(head)
-        p = check_range(f"{self.name}.weighted_values p", np.atleast_1d(p), WEIGHT_BITS, False)
+        p = check_range(np.atleast_1d(p), WEIGHT_BITS, False, f"{self.name}.weighted_values p")
         if len(p) == 0:
             raise HostError(f"{self.name}.weighted_values: give at least one weight")
         self.send("command", command_words(self.config, Op.VALUE, head, p.tolist()))

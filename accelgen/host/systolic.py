@@ -5,7 +5,9 @@ import numpy as np
 
 from accelgen.payload import last_flags, pack, padded, unpack
 
-from .unit_driver import UnitDriver, check_range
+from accelgen.golden.integers import check_range
+
+from .unit_driver import UnitDriver
 
 
 class SystolicDriver(UnitDriver):
@@ -14,8 +16,8 @@ class SystolicDriver(UnitDriver):
         """A (M x K) times W (K x N), exact as int64. Each tile's sum is the unit's:
         it wraps at ``accumulator_width`` bits if the config narrows the accumulator."""
         config = self.config
-        a = check_range("matmul A", a, config.activation_bits, config.signed)
-        w = check_range("matmul W", w, config.weight_bits, config.signed)
+        a = check_range(a, config.activation_bits, config.signed, "matmul A")
+        w = check_range(w, config.weight_bits, config.signed, "matmul W")
         if a.ndim != 2 or w.ndim != 2 or a.shape[1] != w.shape[0] or 0 in a.shape + w.shape:
             raise ValueError(f"matmul: shapes {a.shape} and {w.shape} do not multiply")
         if config.output_stationary:

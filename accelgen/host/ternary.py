@@ -6,7 +6,9 @@ import numpy as np
 from accelgen.payload import unpack
 from accelgen.sim.ternary_reference import load_words, vector_words
 
-from .unit_driver import UnitDriver, check_range
+from accelgen.golden.integers import check_range
+
+from .unit_driver import UnitDriver
 from .link import HostError
 
 SCALE_BITS = 16
@@ -32,7 +34,7 @@ class TernaryDriver(UnitDriver):
             raise HostError(f"{self.name}.load: weights must be -1/0/+1 matrices of equal "
                             f"shape up to {config.max_rows} x {config.max_cols}, got "
                             f"{[matrix.shape for matrix in matrices]}")
-        check_range(f"{self.name}.load weight_scale", np.array([weight_scale]), SCALE_BITS, False)
+        check_range(np.array([weight_scale]), SCALE_BITS, False, f"{self.name}.load weight_scale")
         self._rows, self._cols = rows, cols
         self.send("weights", load_words(config, matrices, int(weight_scale)))
 
@@ -44,12 +46,9 @@ class TernaryDriver(UnitDriver):
         config = self.config
         if not hasattr(self, "_rows"):
             raise HostError(f"{self.name}.apply: load weights first")
-        x = check_range(f"{self.name}.apply x", np.atleast_2d(x), config.activation_bits, True)
-        if x.shape[1] != self._cols:
-            raise HostError(f"{self.name}.apply: vectors of {self._cols} values for the "
-                            f"loaded matrix, got {x.shape[1]}")
+        x = self.vectors(x, config.activation_bits, self._cols, "apply")
         scales = np.broadcast_to(np.asarray(activation_scale), (len(x),))
-        check_range(f"{self.name}.apply activation_scale", scales, SCALE_BITS, False)
+        check_range(scales, SCALE_BITS, False, f"{self.name}.apply activation_scale")
         words = []
         for index, (vector, scale) in enumerate(zip(x, scales)):
             words += vector_words(config, vector, int(scale), start=start and index == 0,

@@ -3,6 +3,8 @@ drivers (accelgen/host/<kind>.py) build their numpy APIs on it."""
 
 import numpy as np
 
+from accelgen.golden.integers import check_range
+
 from .link import HostError
 
 
@@ -62,15 +64,11 @@ class UnitDriver:
     def reset(self) -> None:
         self._link.reset(self.index)
 
-
-def check_range(name: str, values: np.ndarray, bits: int, is_signed: bool) -> np.ndarray:
-    """``values`` as int64, or a HostError if any does not fit the operand type."""
-    values = np.asarray(values)
-    if values.dtype.kind not in "iub":
-        raise HostError(f"{name}: must be integers, got dtype {values.dtype}")
-    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if is_signed else (0, (1 << bits) - 1)
-    if values.size and (values.min() < low or values.max() > high):
-        kind = f"int{bits}" if is_signed else f"uint{bits}"
-        raise HostError(f"{name}: values must fit {kind} ({low}..{high}), got "
-                        f"{values.min()}..{values.max()}")
-    return values.astype(np.int64)
+    def vectors(self, x, bits: int, columns: int, call: str) -> np.ndarray:
+        """``x`` (one vector or n x ``columns``) as signed ``bits``-bit int64 rows, or an
+        error naming ``call`` (the vectors' length comes from what was loaded)."""
+        x = check_range(np.atleast_2d(x), bits, True, f"{self.name}.{call} x")
+        if x.shape[1] != columns:
+            raise HostError(f"{self.name}.{call}: vectors of {columns} values for what is "
+                            f"loaded, got {x.shape[1]}")
+        return x
