@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--board", required=True, help="icebreaker | ulx3s-85f | orangecrab-85f")
     build.add_argument("--selftest", action="store_true",
                        help="the self-test instead: LEDs say whether every unit passed")
-    build.add_argument("--unit", help="with --selftest: only this unit")
+    build.add_argument("--unit", help="only this unit (a design too large for the board "
+                                      "as a whole)")
     build.add_argument("--force", action="store_true",
                        help="build even if the fit estimate says it cannot fit")
     build.add_argument("--program", action="store_true", help="program the board after "
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
                              "(the driver's URL: socket://127.0.0.1:PORT)",
                     "accelgen serve examples/decoder.yaml --port 4000")
     serve.add_argument("--port", type=int, default=0, help="TCP port (default: any free one)")
+    serve.add_argument("--unit", help="only this unit (as `build --unit` makes the board's)")
     bench = command("bench", "measure cycles and MAC utilization in RTL simulation",
                     "accelgen bench kv_cache --json kv.json")
     bench.add_argument("--unit")
@@ -112,7 +114,7 @@ def run(argv) -> int:
     if args.command == "check":
         import yaml
 
-        from .fit import derived_lines, design_fits
+        from .fit import derived_lines, fit_lines
         from .synth.devices import DEVICES
         print(yaml.safe_dump(design.to_dict(), sort_keys=False), end="")
         # the figures and the fit as YAML comments: the output still loads as a config
@@ -120,9 +122,9 @@ def run(argv) -> int:
         for name, config in design.units.items():
             for line in derived_lines(name, config):
                 print(f"#   {line}")
-        print("# fit, estimated from the config (accelgen/fit.py; LUTs: see synth):")
-        for device_name in DEVICES:
-            print(f"#   {design_fits(design, device_name).line()}")
+        print("# fit, estimated before synthesis (accelgen/fit.py):")
+        for line in fit_lines(design, DEVICES):
+            print(f"#   {line}")
         return EXIT_OK
     if args.command == "run":
         from .main_job import format_summary, main_job
@@ -172,6 +174,8 @@ def run(argv) -> int:
         return EXIT_OK
     if args.command == "serve":
         from .sim.serve import start_server
+        if args.unit is not None:
+            design = design.only([args.unit])
         with start_server(design, args.port) as server:
             print(f"{design.name}: serving the simulated accelerator at {server.url} "
                   "(Ctrl-C stops)", flush=True)

@@ -7,7 +7,7 @@ dotted path of the key, so a user sees ``units.gemm.rows: must be ...``.
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -75,6 +75,11 @@ class DesignConfig:
     def selected(self, name: str | None) -> dict:
         """All units, or only the one a ``--unit`` option named."""
         return dict(self.units) if name is None else {name: self.unit(name)}
+
+    def only(self, names) -> "DesignConfig":
+        """The same design with only these units (a board's system of some of them:
+        `accelgen build --unit`)."""
+        return replace(self, units={name: self.unit(name) for name in names})
 
     def to_dict(self) -> dict:
         return {"name": self.name,

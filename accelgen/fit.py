@@ -1,18 +1,25 @@
-"""Does a design fit a device? An estimate from the config alone, before any tool runs.
+"""Does a design fit a device? An estimate from the elaborated netlist, before Yosys runs.
 
-Memories: each of a unit's large memories (``UnitConfig.memories``) is mapped onto the
-device's block RAM in the width x depth mode that needs the fewest blocks (a 20-bit x
-300-word memory on iCE40: 2 x 2 blocks of 16 x 256, or 3 x 1 of 8 x 512: 3), or onto the
-UP5K's SPRAM (16 x 16384 each). Multipliers: each takes ceil(a/w) x ceil(b/w) DSP cells for
-w-bit DSPs; those the device lacks become Booth multipliers in LUTs, as the synthesis
-flow does (so too few DSPs is not a refusal). LUTs are not estimated: place-and-route
-says. The verdict is "too large" only where the memories cannot fit: an estimate that
-never refuses a design that fits.
+Memories: every memory of the netlist goes where yosys puts it: a ``ram_style "huge"``
+memory into the UP5K's SPRAM (16 x 16384 each), a ``"block"`` one and any other on iCE40
+(which has no LUT RAM) into block RAM in the width x depth mode that needs the fewest
+blocks (a 20-bit x 300-word memory on iCE40: 2 x 2 blocks of 16 x 256, or 3 x 1 of
+8 x 512: 3); on ECP5 those of up to 32 words or 1 kbit go to LUT RAM (as yosys put them
+in the measured builds). Multipliers: each takes
+ceil(a/w) x ceil(b/w) DSP cells for w-bit DSPs; those the device lacks become Booth
+multipliers in LUTs, as the synthesis flow does (so too few DSPs is not a refusal). Logic:
+a LUT4 range and flip-flops (accelgen/netlist_estimate.py). The verdict is "too large"
+where the memories cannot fit or even the low end of the logic cannot (an iCE40 logic
+cell holds one LUT4 and one flip-flop), "may not fit" where only the high end exceeds:
+an estimate that never refuses a design that fits.
 """
 
+import math
 from dataclasses import dataclass
 
 from .config import DesignConfig
+from .netlist_estimate import FLIP_FLOPS_KEPT, estimate_logic, netlist_memories
+from .unit import MemoryUse
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,17 @@ class Fit:
     dsp_cells: int
     dsp_available: int
     soft_multipliers: int
+    lut_low: int
+    lut_high: int
+    flip_flops: int
+    logic_available: int        # LUT4 sites (iCE40: logic cells of a LUT4 and a flip-flop)
+
+    @property
+    def logic_low(self) -> int:
+        """The fewest logic sites the design can take: on iCE40 a cell holds a LUT4 and
+        a flip-flop, so the flip-flops count too (yosys keeps at least FLIP_FLOPS_KEPT of
+        them)."""
+        return max(self.lut_low, math.floor(self.flip_flops * FLIP_FLOPS_KEPT))
 
     @property
     def problems(self) -> list[str]:
@@ -34,6 +52,9 @@ class Fit:
         if self.spram_blocks > self.spram_available:
             out.append(f"SPRAM {self.spram_blocks} > {self.spram_available}"
                        + (" (this device has none)" if not self.spram_available else ""))
+        if self.logic_low > self.logic_available:
+            out.append(f"logic at least {self.logic_low} LUT4/flip-flops > "
+                       f"{self.logic_available}")
         return out
 
     @property
@@ -46,12 +67,18 @@ class Fit:
             dsp += f" (+{self.soft_multipliers} multipliers in LUTs)"
         spram = f", SPRAM {self.spram_blocks}/{self.spram_available}" \
             if self.spram_blocks or self.spram_available else ""
-        verdict = "fits" if self.fits else f"too large: {', '.join(self.problems)}"
-        return (f"{self.device}: block RAM {self.bram_blocks}/{self.bram_available}{spram}, "
-                f"{dsp}: {verdict}")
+        if not self.fits:
+            verdict = f"too large: {', '.join(self.problems)}"
+        elif max(self.lut_high, self.flip_flops) > self.logic_available:
+            verdict = "may not fit (the high end of the logic is larger than the device)"
+        else:
+            verdict = "fits"
+        return (f"{self.device}: LUT4 {self.lut_low}-{self.lut_high}, FF {self.flip_flops} "
+                f"of {self.logic_available}; block RAM {self.bram_blocks}/{self.bram_available}"
+                f"{spram}, {dsp}: {verdict}")
 
 
-def blocks_for(memory, device) -> tuple[int, int]:
+def blocks_for(memory: MemoryUse, device) -> tuple[int, int]:
     """(block RAMs, SPRAM blocks) one memory takes on ``device``."""
     if memory.spram:
         return 0, -(-memory.width // 16) * -(-memory.depth // 16384)
@@ -59,33 +86,60 @@ def blocks_for(memory, device) -> tuple[int, int]:
                for width, depth in device.bram_modes), 0
 
 
-def estimate(configs, device_name: str) -> Fit:
-    """The fit of these unit configs together on one device."""
+def unit_netlists(configs) -> list[str]:
+    """The RTLIL of each unit, elaborated (what the estimate reads)."""
+    from .generation import build_component
+    from .netlist_estimate import netlist_text
+    return [netlist_text(build_component(config), "unit") for config in configs]
+
+
+def estimate(configs, device_name: str, netlists: list[str] | None = None) -> Fit:
+    """The fit of these unit configs together on one device; ``netlists`` (RTLIL texts)
+    in place of the units' own where more than the units goes on it (the link)."""
     from .synth.devices import device as find_device
     dev = find_device(device_name)
+    netlists = unit_netlists(configs) if netlists is None else netlists
     bram = spram = 0
-    shapes = []
-    for config in configs:
-        for memory in config.memories:
+    for text in netlists:
+        for memory in (memory for memory, lut_ram in netlist_memories(text, dev.family)
+                       if not lut_ram):
             blocks, spram_blocks = blocks_for(memory, dev)
             bram, spram = bram + blocks, spram + spram_blocks
-        shapes += config.multiplier_shapes
+    shapes = sorted((shape for config in configs for shape in config.multiplier_shapes),
+                    key=lambda shape: shape[0] * shape[1])
+    soft = dev.soft_multipliers(shapes)
+    logic = estimate_logic("\n".join(netlists), dev.family, shapes[len(shapes) - soft:]
+                           if soft else [])
     return Fit(device_name, bram, dev.bram_blocks, spram, dev.spram_blocks,
-               sum(dev.dsp_cells(shape) for shape in shapes), dev.dsp_count,
-               dev.soft_multipliers(shapes))
+               sum(dev.dsp_cells(shape) for shape in shapes), dev.dsp_count, soft,
+               logic.lut_low, logic.lut_high, logic.flip_flops, dev.luts)
 
 
-def design_fits(design: DesignConfig, device_name: str) -> Fit:
-    return estimate(design.units.values(), device_name)
+def fit_lines(design: DesignConfig, device_names) -> list[str]:
+    """What `check` says of the design's fit on each device: all units together (as a
+    board's system holds them) and, where they do not fit together, each alone (as
+    `synth` synthesizes them)."""
+    configs = list(design.units.values())
+    netlists = unit_netlists(configs)
+    lines = []
+    for device_name in device_names:
+        together = estimate(configs, device_name, netlists)
+        lines.append(together.line())
+        if not together.fits and len(configs) > 1:
+            alone = [f"{name} {'fits' if estimate([config], device_name, [text]).fits else 'too large'}"
+                     for (name, config), text in zip(design.units.items(), netlists)]
+            lines.append(f"  each unit alone (as synth takes it): {', '.join(alone)}")
+    return lines
 
 
-def require_fit(configs, device_name: str, force: bool) -> Fit:
+def require_fit(configs, device_name: str, force: bool, netlists: list[str] | None = None,
+                what: str = "the design") -> Fit:
     """Refuse, before the tools run, what cannot fit (unless forced)."""
     from .errors import AccelgenError
-    fit = estimate(configs, device_name)
+    fit = estimate(configs, device_name, netlists)
     if not fit.fits and not force:
-        raise AccelgenError(f"{device_name}: the design cannot fit: {', '.join(fit.problems)} "
-                            "(estimated from the config; --force tries anyway)")
+        raise AccelgenError(f"{device_name}: {what} cannot fit: {', '.join(fit.problems)} "
+                            "(estimated before synthesis; --force tries anyway)")
     return fit
 
 

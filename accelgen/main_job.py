@@ -16,7 +16,8 @@ def main_job(design: DesignConfig, device_name: str) -> tuple[list[dict], bool]:
     from .sim.runner import simulate
     from .synth.flow import synthesize
 
-    require_fit(design.units.values(), device_name, force=False)
+    for name, config in design.units.items():     # each unit is synthesized alone
+        require_fit([config], device_name, force=False, what=f"unit {name}")
     generate(design)
     rows, passed = [], True
     for name, config in design.units.items():

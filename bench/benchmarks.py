@@ -422,22 +422,29 @@ def _example(name: str):
 
 
 def _system_build_rows() -> list[str]:
-    """The default design's host-linked system on both boards: resources and Fmax."""
+    """The default design's host-linked system on both boards (the iCEBreaker's of its
+    array alone): resources, Fmax and what the fit estimate said."""
     import re
 
     from accelgen import load_config
     from accelgen.boards.build import build_board
     design = load_config()
-    rows = ["| board | logic | block RAM | DSP | Fmax (MHz) | clock (MHz) |", "|---|---|---|---|---|---|"]
+    rows = ["| board | units | logic (est. LUT4 range) | block RAM (est.) | DSP | Fmax (MHz) "
+            "| clock (MHz) |", "|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as folder:
-        for board, device_cells in (("icebreaker", ("ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_DSP")),
-                                    ("ulx3s-85f", ("TRELLIS_COMB", "DP16KD", "MULT18X18D"))):
-            made = build_board(design, board, build_dir=Path(folder) / board)
+        for board, unit, cells in (
+                ("icebreaker", "gemm", ("ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_DSP")),
+                ("ulx3s-85f", None, ("TRELLIS_COMB", "DP16KD", "MULT18X18D"))):
+            made = build_board(design, board, unit, build_dir=Path(folder) / board)
+            fit = made.fit
             report = (made.bitstream.parent / "top.tim").read_text()
-            used = [re.findall(rf"{cell}:\s+(\d+)/\s*(\d+)", report)[-1] for cell in device_cells]
-            fmax = re.findall(r"Max frequency for clock '[^']*': ([\d.]+) MHz \(PASS at ([\d.]+)", report)[-1]
-            rows.append(f"| {board} | {used[0][0]}/{used[0][1]} {device_cells[0]} | "
-                        f"{used[1][0]}/{used[1][1]} | {used[2][0]}/{used[2][1]} | {fmax[0]} | {fmax[1]} |")
+            used = [re.findall(rf"{cell}:\s+(\d+)/\s*(\d+)", report)[-1] for cell in cells]
+            fmax = re.findall(r"Max frequency for clock '[^']*': ([\d.]+) MHz \(PASS at "
+                              r"([\d.]+)", report)[-1]
+            rows.append(f"| {board} | {unit or ', '.join(design.units)} | "
+                        f"{used[0][0]}/{used[0][1]} {cells[0]} ({fit.lut_low}-{fit.lut_high}) | "
+                        f"{used[1][0]}/{used[1][1]} ({fit.bram_blocks}) | "
+                        f"{used[2][0]}/{used[2][1]} | {fmax[0]} | {fmax[1]} |")
     return rows
 
 
@@ -515,10 +522,12 @@ def host_link_section() -> list[str]:
         "",
         "### The host-linked system on the boards (`accelgen build --board B`, default design)",
         "",
-        "The 4x4 INT8xINT4 array with the UART, the link and its FIFOs. Fmax is nextpnr's",
-        "(seed 1). On the UP5K the critical path (seen in the report of 2026-11-26) is the",
-        "link's transmitter: its byte-position compares and result-byte multiplexer into",
-        "the ready of the array's result FIFO, not the array.",
+        "The units with the UART, the link and its FIFOs: on the iCEBreaker the default's",
+        "4x4 INT8xINT4 array alone (`--unit gemm`; the four units together need more block",
+        "RAM and logic than the UP5K has), on the ULX3S all four. Fmax is nextpnr's (seed",
+        "1). On the UP5K the critical path (seen in the report of 2026-11-26) is the link's",
+        "transmitter: its byte-position compares and result-byte multiplexer into the ready",
+        "of the array's result FIFO, not the array.",
         "",
         *_system_build_rows(),
     ]
@@ -537,28 +546,29 @@ def fit_section() -> list[str]:
     from accelgen.synth.devices import device as find_device
     lines = ["## The fit estimate against synthesis (`accelgen check`, `accelgen synth`)",
              "",
-             "`check` estimates each design's block RAM, SPRAM and DSP use from its config",
-             "alone (accelgen/fit.py: each large memory in the block-RAM mode that needs the",
-             "fewest blocks; ceil(a/w) x ceil(b/w) DSP cells per multiplier); `synth` and",
-             "`build` refuse a design whose memories cannot fit. Measured: the same unit",
-             "synthesized. The memory estimate leaves out small FIFOs (LUT RAM, or block RAM",
-             "where yosys puts them), so it is a lower bound: it refuses only what cannot fit.",
+             "`check` estimates each design's use of every device from its elaborated",
+             "netlist before synthesis (accelgen/fit.py, accelgen/netlist_estimate.py):",
+             "memories where yosys puts them, DSP cells per multiplier shape, a LUT4 range",
+             "(LUT4s per operator x 0.5-1.7, the spread of measured/estimated over these",
+             "presets) and flip-flops; `synth` and `build` refuse a design whose memories or",
+             "the low end of whose logic cannot fit. Measured: the same unit synthesized",
+             "alone (`accelgen synth`).",
              "",
-             "| preset | device | block RAM: estimate / measured | SPRAM: estimate / measured "
-             "| DSP: estimate / measured | LUT4 measured |",
-             "|---|---|---|---|---|---|"]
+             "| preset (unit) | device | block RAM est. / meas. | SPRAM est. / meas. "
+             "| DSP est. / meas. | LUT4 est. range / meas. | FF est. / meas. |",
+             "|---|---|---|---|---|---|---|"]
     for preset, device_name in PRESET_DEVICES.items():
         design = load_config(preset)
         dev = find_device(device_name)
         for name, config in design.units.items():
             fit = estimate([config], device_name)
             cost = synthesize(design, device_name, name)["units"][name]
-            cells = cost["cells"]
-            spram = cells.get("SB_SPRAM256KA", 0)
-            blocks = cost["bram"] - spram
-            lines.append(f"| {preset} ({name}) | {device_name} | {fit.bram_blocks} / {blocks} | "
-                         f"{fit.spram_blocks} / {spram} | "
-                         f"{min(fit.dsp_cells, dev.dsp_count)} / {cost['dsp']} | {cost['lut4']} |")
+            spram = cost["cells"].get("SB_SPRAM256KA", 0)
+            lines.append(f"| {preset} ({name}) | {device_name} | {fit.bram_blocks} / "
+                         f"{cost['bram'] - spram} | {fit.spram_blocks} / {spram} | "
+                         f"{min(fit.dsp_cells, dev.dsp_count)} / {cost['dsp']} | "
+                         f"{fit.lut_low}-{fit.lut_high} / {cost['lut4']} | "
+                         f"{fit.flip_flops} / {cost['ff']} |")
     return lines
 
 

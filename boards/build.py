@@ -1,5 +1,6 @@
-"""Bitstreams for open boards: the self-test of every unit in one board top, built with
-amaranth-boards and the YoWASP toolchain, and programmed through amaranth-boards."""
+"""Bitstreams for open boards: the host-linked system of a design's units (or their
+self-test) in one board top, built with amaranth-boards and the YoWASP toolchain, and
+programmed through amaranth-boards."""
 
 import os
 import shutil
@@ -68,6 +69,7 @@ class BoardBuild:
     flow: str = "abc9"
     baud: int | None = None          # the system's host link
     config_hash: str | None = None
+    fit: object = None               # the fit estimate made before the build (accelgen.fit.Fit)
 
 
 def toolchain_environment(extra_tools=()) -> dict:
@@ -101,12 +103,10 @@ def program_bitstream(chosen: Board, platform, products) -> None:
 def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
                 program: bool = False, build_dir: str | Path | None = None,
                 selftest: bool = False, force: bool = False) -> BoardBuild:
-    """The host-linked system of every unit (or with ``selftest``, the self-test of
-    every unit or of ``unit``) as a bitstream for the board."""
+    """The host-linked system of every unit (or with ``selftest``, the self-test) as a
+    bitstream for the board; ``unit`` builds it of that unit alone (a design too large
+    for the board as a whole)."""
     chosen = board(board_name)
-    if not selftest and unit is not None:
-        raise AccelgenError("--unit: the host-linked system holds every unit of the design; "
-                            "--unit picks the unit of a --selftest build")
     if not selftest and chosen.baud is None:
         raise AccelgenError(f"--board {board_name}: no host link: {chosen.no_link}; "
                             "build the self-test with --selftest")
@@ -114,16 +114,22 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
         programmer_command(chosen)     # fail before a long build, not after it
     units = design.selected(unit)
     from accelgen.fit import require_fit
-    require_fit(units.values(), chosen.device, force)
     if selftest:
+        fit = require_fit(units.values(), chosen.device, force)
         plans = [SelfTestPlan(config) for config in units.values()]
         make_top = lambda platform: BoardTop(chosen, plans)     # noqa: E731
     else:
         from accelgen.link_plan import link_plan
+        from accelgen.netlist_estimate import netlist_text
+        from accelgen.hw.link_system import LinkSystem
+        design = design.only(units)
         clock_hz = int(chosen.make_platform().default_clk_frequency)
         baud = design.host.baud or chosen.baud
         divisor = checked_divisor(clock_hz, baud, board_name)
         plan = link_plan(design, clock_hz, baud)
+        fit = require_fit(units.values(), chosen.device, force,
+                          [netlist_text(LinkSystem(design, plan), "system")],
+                          what=f"the host-linked system of {', '.join(units)}")
         make_top = lambda platform: SystemTop(design, plan, divisor)   # noqa: E731
     dev = device(chosen.device)
     # the multipliers of all units together share the device's DSP cells
@@ -167,5 +173,5 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
         program_bitstream(chosen, platform, products)
     if selftest:
         signatures = {name: f"{plan.signature:08x}" for name, plan in zip(units, plans)}
-        return BoardBuild(board_name, bitstream, signatures, program, flow)
-    return BoardBuild(board_name, bitstream, {}, program, flow, baud, plan.config_hash)
+        return BoardBuild(board_name, bitstream, signatures, program, flow, fit=fit)
+    return BoardBuild(board_name, bitstream, {}, program, flow, baud, plan.config_hash, fit)

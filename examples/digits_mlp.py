@@ -2,7 +2,8 @@
 INT4 weights, every matrix product on the accelerator, requantization on the host.
 
     python examples/digits_mlp.py                  # the served simulation, every held-out digit
-    python examples/digits_mlp.py --port /dev/ttyUSB1   # an iCEBreaker running the system
+    python examples/digits_mlp.py --port /dev/ttyUSB1   # a board running the default's system
+                                                   # (iCEBreaker: build --unit gemm)
 
 The same integer pipeline runs with numpy's matmul; every logit must be identical.
 """
@@ -82,8 +83,8 @@ def run(port: str | None = None, digits: int | None = None, baud: int | None = N
     if digits is not None:
         test_x, test_y = test_x[:digits], test_y[:digits]
     golden = network.logits(test_x, lambda a, w: a @ w)
-    design = load_config()       # the embedded default: a 4x4 INT8 x INT4 array
-    with connect(design, port, baud=baud) as accelerator, \
+    design = load_config()       # the embedded default; its 4x4 INT8 x INT4 array "gemm"
+    with connect(design, port, baud=baud, units=["gemm"]) as accelerator, \
             accelerator.measured() as measured:
         logits = network.logits(test_x, accelerator.gemm.matmul)
     return {"items": len(test_y), "digits": len(test_y),

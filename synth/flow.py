@@ -220,7 +220,7 @@ def synthesize(design: DesignConfig, device_name: str, unit: str | None = None,
         writable_file(json_path, "--json")
     from accelgen.fit import require_fit
     for name in units:
-        require_fit([design.units[name]], device_name, force)
+        require_fit([design.units[name]], device_name, force, what=f"unit {name}")
         if module_name(design, name) == HARNESS_MODULE:
             raise AccelgenError(f"units.{name}: its module name {HARNESS_MODULE} is the "
                                 "synthesis harness's; rename the design or the unit")

@@ -11,7 +11,8 @@ from .conftest import CONFIGS
 @pytest.mark.slow
 @pytest.mark.parametrize("preset", [None, "ws_int8_2x4.yaml"])
 def test_bench_reports_steady_state_utilization(preset, cli, in_tmp):
-    args = ["bench"] + ([CONFIGS / preset] if preset else []) + ["--json", "bench.json"]
+    args = ["bench"] + ([CONFIGS / preset] if preset else ["--unit", "gemm"]) + \
+        ["--json", "bench.json"]
     code, out, err = cli(*args)
     assert code == 0, err
     report = json.loads((in_tmp / "bench.json").read_text())
@@ -106,7 +107,9 @@ def test_module_entry_point_runs():
 def test_python_api_mirrors_the_cli(tmp_path):
     import accelgen
     design = accelgen.load_config()
-    made, = accelgen.generate(design, tmp_path)
-    assert made.verilog.is_file() and made.manifest.is_file()
+    made = accelgen.generate(design, tmp_path)
+    assert [item.unit for item in made] == list(design.units) == ["gemm", "bitlinear",
+                                                                   "dequant", "kv"]
+    assert all(item.verilog.is_file() and item.manifest.is_file() for item in made)
     for name in ("simulate", "synthesize", "build_board", "bench"):
         assert callable(getattr(accelgen, name))

@@ -80,20 +80,22 @@ def stand_in_programmer(folder, name):
     return script
 
 
-# board, programmer variable, the arguments amaranth-boards passes before the bitstream
-PROGRAMMED = [("icebreaker", "ICEPROG", [], "top.bin"),
-              ("ulx3s-85f", "OPENFPGALOADER", ["-b", "ulx3s", "-m"], "top.bit")]
+# board, the units of the default design it takes, programmer variable, the arguments
+# amaranth-boards passes before the bitstream
+PROGRAMMED = [("icebreaker", ["--unit", "gemm"], "ICEPROG", [], "top.bin"),
+              ("ulx3s-85f", [], "OPENFPGALOADER", ["-b", "ulx3s", "-m"], "top.bit")]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board,variable,arguments,bitstream_name", PROGRAMMED,
+@pytest.mark.parametrize("board,units,variable,arguments,bitstream_name", PROGRAMMED,
                          ids=[row[0] for row in PROGRAMMED])
-def test_system_builds_and_programs(board, variable, arguments, bitstream_name, cli, in_tmp,
-                                    monkeypatch):
-    """The host-linked system of the default design, programmed by a stand-in."""
+def test_system_builds_and_programs(board, units, variable, arguments, bitstream_name, cli,
+                                    in_tmp, monkeypatch):
+    """The host-linked system of the default design (of one of its units on the
+    iCEBreaker, all four on the ULX3S), programmed by a stand-in."""
     programmer = stand_in_programmer(in_tmp, f"{board}-programmer")
     monkeypatch.setenv(variable, str(programmer))
-    code, out, err = cli("build", "--board", board, "--program")
+    code, out, err = cli("build", "--board", board, *units, "--program")
     assert code == 0, err
     bitstream = in_tmp / "build" / "accelgen_default" / "boards" / board / bitstream_name
     assert f"bitstream {bitstream.relative_to(in_tmp)}" in out and "programmed" in out
@@ -103,15 +105,18 @@ def test_system_builds_and_programs(board, variable, arguments, bitstream_name, 
     assert (in_tmp / "programmed.bin").read_bytes() == bitstream.read_bytes()
     assert bitstream.stat().st_size > 100_000
     baud = BOARDS[board].baud
-    assert f"UART at {baud} baud, config hash {config_hash(load_config())}" in out
+    design = load_config()
+    built = design.only(units[1:]) if units else design
+    assert f"UART at {baud} baud, config hash {config_hash(built)}" in out
     # the UART is on the board's USB-UART pins, and timing closed at the board's clock
     timing = (bitstream.parent / "top.tim").read_text()
     assert "PASS at" in timing and "FAIL" not in timing
 
 
 def test_system_build_refuses_what_it_cannot_make(cli, write_config):
-    code, _, err = cli("build", "--board", "icebreaker", "--unit", "gemm")
-    assert code == 2 and "--unit picks the unit of a --selftest build" in err
+    code, _, err = cli("build", "--board", "icebreaker")
+    assert code == 2 and "ice40-up5k: the host-linked system of gemm, bitlinear, dequant, kv " \
+        "cannot fit: block RAM" in err and "--force" in err
     code, _, err = cli("build", "--board", "orangecrab-85f")
     assert code == 2 and "no host link" in err and "--selftest" in err
     slow = write_config("name: x\nunits: {a: {kind: systolic}}\nhost: {baud: 3000000}\n")

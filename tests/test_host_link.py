@@ -246,12 +246,14 @@ def test_disconnect_mid_job_then_reconnect(everything):
 
 @pytest.mark.slow
 def test_accelgen_serve_command(in_tmp):
-    """`accelgen serve` prints its URL, the driver uses it, and SIGINT stops it."""
+    """`accelgen serve` prints its URL, the driver uses it, and SIGINT stops it; a
+    system of some of the design's units (serve or build --unit) is accepted as the
+    design's."""
     import signal
     import subprocess
     import sys
 
-    process = subprocess.Popen([sys.executable, "-m", "accelgen", "serve"],
+    process = subprocess.Popen([sys.executable, "-m", "accelgen", "serve", "--unit", "gemm"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -262,6 +264,7 @@ def test_accelgen_serve_command(in_tmp):
             a = np.arange(12).reshape(3, 4) - 6
             w = np.arange(8).reshape(4, 2) - 4
             assert np.array_equal(accelerator.gemm.matmul(a, w), a @ w)
+            assert list(accelerator.units) == ["gemm"]
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0

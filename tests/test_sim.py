@@ -36,7 +36,7 @@ def test_a_broken_netlist_fails_and_names_seed_config_and_element(cli, in_tmp):
     assert marker in text, "the mutation does not apply; update the marker"
     broken = text.replace(marker, "- $signed(product_0_0)")
     (in_tmp / "broken.v").write_text(broken)
-    code, out, _ = cli("sim", "--verilog", "broken.v", "--seed", "5")
+    code, out, _ = cli("sim", "--unit", "gemm", "--verilog", "broken.v", "--seed", "5")
     assert code == 1 and "FAIL" in out
     log = next(in_tmp.glob("build/accelgen_default/sim/*-given/sim.log")).read_text()
     assert "seed 5, config SystolicConfig(rows=4, cols=4" in log
@@ -51,14 +51,16 @@ def test_sim_arguments_are_checked(cli, tmp_path, in_tmp):
     code, _, err = cli("sim", "--unit", "nope")
     assert code == 2 and "no unit 'nope'" in err
     code, _, err = cli("sim", "--verilog", tmp_path / "missing.v")
+    assert code == 2 and "the design has several units; name one with --unit" in err
+    code, _, err = cli("sim", "--unit", "gemm", "--verilog", tmp_path / "missing.v")
     assert code == 2 and "file not found" in err
     other = tmp_path / "other.v"
     other.write_text("module something(input a);\nendmodule\n")
-    code, _, err = cli("sim", "--verilog", other)
+    code, _, err = cli("sim", "--unit", "gemm", "--verilog", other)
     assert code == 2 and "has no module 'accelgen_default_gemm'" in err
     broken = tmp_path / "broken.v"
     broken.write_text("module accelgen_default_gemm(input clk);\n  assign = ;\nendmodule\n")
-    code, _, err = cli("sim", "--verilog", broken)
+    code, _, err = cli("sim", "--unit", "gemm", "--verilog", broken)
     assert code == 2 and "does not build with verilator" in err
 
 

@@ -31,6 +31,17 @@ def test_default_config_synthesizes(device, cli, in_tmp):
     else:
         assert gemm["dsp"] == 16
     assert "gemm" in out and "Fmax" in out
+    # every unit of the default, and the fit estimate against what synthesis measured:
+    # block RAM exactly, LUT4 within the estimated range, flip-flops within a half (yosys
+    # packs some into the SB_MAC16s and drops those it proves constant)
+    from accelgen.fit import estimate
+    design = load_config()
+    assert set(report["units"]) == set(design.units)
+    for name, config in design.units.items():
+        measured, fit = report["units"][name], estimate([config], device)
+        assert fit.bram_blocks == measured["bram"], name
+        assert fit.lut_low <= measured["lut4"] <= fit.lut_high, (name, fit, measured)
+        assert abs(fit.flip_flops - measured["ff"]) <= measured["ff"] / 2, (name, fit, measured)
 
 
 @pytest.mark.slow

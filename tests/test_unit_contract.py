@@ -61,7 +61,7 @@ def test_every_test_config_meets_the_contract(name):
         assert isinstance(config.latency, int) and isinstance(config.throughput, str)
         assert all(len(shape) == 2 for shape in config.multiplier_shapes)
         assert all(isinstance(memory, MemoryUse) and memory.bits > 0
-                   for memory in config.memories), "memories feed the fit estimate"
+                   for memory in config.memories), "memories are what check lists"
         inputs = kind.reference().input_layouts(config)
         outputs = kind.reference().output_layouts(config)
         assert all("last" in dict(layout) for layout in inputs.values()), \

@@ -61,11 +61,16 @@ class Accelerator:
         link = Link(port)
         try:
             identity = link.identify()
-            if design is not None and identity.get("config_hash") != config_hash(design):
-                raise HostError(
-                    f"{url}: the device runs design {identity.get('design')!r} (config hash "
-                    f"{identity.get('config_hash')}), not {design.name!r} from {design.source} "
-                    f"({config_hash(design)}); rebuild and program it")
+            if design is not None:
+                # a board built of some of the design's units (build --unit) runs them
+                built = [unit.get("name") for unit in identity.get("units", [])]
+                if set(built) < set(design.units):
+                    design = design.only(name for name in design.units if name in built)
+                if identity.get("config_hash") != config_hash(design):
+                    raise HostError(
+                        f"{url}: the device runs design {identity.get('design')!r} (config "
+                        f"hash {identity.get('config_hash')}), not {design.name!r} from "
+                        f"{design.source} ({config_hash(design)}); rebuild and program it")
             link.plan = LinkPlan.from_identity(identity)
             accelerator = cls(link, identity, port)
             if reset:
@@ -137,13 +142,17 @@ def argument_parser(description: str):
 
 
 @contextlib.contextmanager
-def connect(design: DesignConfig, port: str | None = None, *, baud: int | None = None):
+def connect(design: DesignConfig, port: str | None = None, *, baud: int | None = None,
+            units=None):
     """The design's accelerator: on the board at ``port`` (a serial device or any
-    pyserial URL), or, without one, on its simulation served for the occasion."""
+    pyserial URL), or, without one, on its simulation served for the occasion (of
+    ``units`` alone where given: the ones the program uses)."""
     if port is not None:
         with Accelerator.open(port, design, baud=baud) as accelerator:
             yield accelerator
         return
     from accelgen.sim.serve import start_server
+    if units is not None:
+        design = design.only(units)
     with start_server(design) as server, Accelerator.open(server.url, design) as accelerator:
         yield accelerator
