@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                        "accelgen generate ternary_8x2 -o out/")
     generate.add_argument("-o", "--output", help="output folder (default build/<design>)")
     generate.add_argument("--unit", help="only this unit")
+    generate.add_argument("--device", help="the datapath for this device (its DSP "
+                                           "primitives, registered); default: generic RTL")
     sim = command("sim", "run the cocotb regression of every unit (or one)",
                   "accelgen sim --unit gemm --simulator icarus --seed 7")
     sim.add_argument("--unit")
@@ -133,7 +135,10 @@ def run(argv) -> int:
         return EXIT_OK if passed else EXIT_FAILED
     if args.command == "generate":
         from .generation import generate
-        for made in generate(design, args.output, args.unit):
+        if args.device is not None:
+            from .synth.devices import device
+            device(args.device)
+        for made in generate(design, args.output, args.unit, args.device):
             print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})")
         return EXIT_OK
     if args.command == "sim":

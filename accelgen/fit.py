@@ -86,11 +86,12 @@ def blocks_for(memory: MemoryUse, device) -> tuple[int, int]:
                for width, depth in device.bram_modes), 0
 
 
-def unit_netlists(configs) -> list[str]:
-    """The RTLIL of each unit, elaborated (what the estimate reads)."""
+def unit_netlists(configs, platform=None) -> list[str]:
+    """The RTLIL of each unit, elaborated (what the estimate reads; for ``platform``, a
+    DspTarget the units claim DSP primitives from)."""
     from .generation import build_component
     from .netlist_estimate import netlist_text
-    return [netlist_text(build_component(config), "unit") for config in configs]
+    return [netlist_text(build_component(config), "unit", platform) for config in configs]
 
 
 def estimate(configs, device_name: str, netlists: list[str] | None = None) -> Fit:

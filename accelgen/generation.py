@@ -86,21 +86,38 @@ class Generated:
     manifest: Path
 
 
-def render_unit(design: DesignConfig, unit_name: str) -> tuple[str, str]:
-    """The unit's Verilog and its manifest (JSON text)."""
+def render_unit(design: DesignConfig, unit_name: str,
+                device_name: str | None = None) -> tuple[str, str]:
+    """The unit's Verilog and its manifest (JSON text): generic RTL, or with
+    ``device_name`` the datapath for that device (its DSP primitives, hw/dsp.py)."""
     from amaranth.back import rtlil, verilog
 
     from .netlist import drop_memory_init
     from .progress import step
+    from .synth.devices import device
 
-    with step(f"elaborating {unit_name}"):
+    target = device(device_name).dsp_target() if device_name else None
+    with step(f"elaborating {unit_name}" + (f" for {device_name}" if device_name else "")):
         component = build_component(design.units[unit_name])
         name = module_name(design, unit_name)
         # verilog.convert, with the RTLIL step open so that uninitialized memories lose
         # their initializer (amaranth 0.5's text-to-Verilog step is internal)
-        text = verilog._convert_rtlil_text(
-            drop_memory_init(rtlil.convert(component, name=name, emit_src=False)))
-        return text, json.dumps(manifest(design, unit_name, component), indent=2) + "\n"
+        text = verilog._convert_rtlil_text(drop_memory_init(
+            rtlil.convert(component, name=name, emit_src=False, platform=target)))
+        described = manifest(design, unit_name, component)
+        described["datapath"] = datapath(device_name, target)
+        return text, json.dumps(described, indent=2) + "\n"
+
+
+def datapath(device_name: str | None, target) -> dict:
+    """What the manifest says of the netlist's datapath: generic, or which DSP primitives
+    it instantiates (each with its input and output registers)."""
+    if target is None:
+        return {"target": "generic", "dsp_primitives": 0}
+    from .synth.devices import device
+    return {"target": device_name, "dsp_primitives": len(target.claimed),
+            "dsp_cell": device(device_name).dsp_cell,
+            "dsp_registers": "inputs and output (2 cycles)"}
 
 
 def _write_unit(design: DesignConfig, unit_name: str, out_dir: Path, rendered) -> Generated:
@@ -111,14 +128,18 @@ def _write_unit(design: DesignConfig, unit_name: str, out_dir: Path, rendered) -
     return Generated(unit_name, module_name(design, unit_name), verilog_path, manifest_path)
 
 
-def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path) -> Generated:
-    return _write_unit(design, unit_name, out_dir, render_unit(design, unit_name))
+def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path,
+                  device_name: str | None = None) -> Generated:
+    return _write_unit(design, unit_name, out_dir,
+                       render_unit(design, unit_name, device_name))
 
 
 def generate(design: DesignConfig, out_dir: str | Path | None = None,
-             unit: str | None = None) -> list[Generated]:
+             unit: str | None = None, device_name: str | None = None) -> list[Generated]:
     """Write ``<unit>.v`` and ``<unit>.json`` for every unit (or one) of the design:
-    every unit is elaborated before the first file is written."""
+    every unit is elaborated before the first file is written. ``device_name``: the
+    datapath for that device (generic RTL without)."""
     out_dir = Path(out_dir) if out_dir is not None else default_build_dir(design)
-    rendered = {name: render_unit(design, name) for name in design.selected(unit)}
+    rendered = {name: render_unit(design, name, device_name)
+                for name in design.selected(unit)}
     return [_write_unit(design, name, out_dir, texts) for name, texts in rendered.items()]

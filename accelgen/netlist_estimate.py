@@ -117,6 +117,7 @@ def estimate_logic(rtlil_text: str, family: str, soft_multipliers: list) -> "Log
                          flip_flops(rtlil_text))
 
 
-def netlist_text(component, name: str) -> str:
+def netlist_text(component, name: str, platform=None) -> str:
+    """The component's RTLIL (elaborated for ``platform``: a DspTarget or None)."""
     from amaranth.back import rtlil
-    return rtlil.convert(component, name=name)
+    return rtlil.convert(component, name=name, platform=platform)

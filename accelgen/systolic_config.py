@@ -107,10 +107,11 @@ class SystolicConfig(UnitConfig):
 
     @property
     def result_fifo_depth(self) -> int:
-        # the result FIFO reserves conservatively (hw/credit_fifo.py): one reservation
-        # of slack on top of what full throughput needs
+        # the result FIFO reserves a tile's rows at its last beat and frees them as they
+        # are read: at full rate (a tile every job_spacing cycles) the tiles reserved
+        # and not yet read are the new one and those of the last latency + rows cycles
         if self.output_stationary:
-            return 3 * self.rows      # one tile draining while the next one lands
+            return self.rows * (1 + -(-(self.latency + self.rows) // self.job_spacing))
         return self.rows + self.cols + 6  # every vector in flight has a reserved slot
 
     @property
@@ -118,7 +119,7 @@ class SystolicConfig(UnitConfig):
         """Cycles from the input transfer (the last beat for output-stationary) to the
         first result beat on an idle, unstalled unit."""
         if self.output_stationary:
-            return self.cols + 6      # input register, skew, 3 PE stages, capture, FIFO
+            return self.cols + 7      # input register, skew, 3 PE stages, capture, row, FIFO
         return self.rows + self.cols + 4
 
     @property

@@ -113,9 +113,14 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     if program:
         programmer_command(chosen)     # fail before a long build, not after it
     units = design.selected(unit)
-    from accelgen.fit import require_fit
+    from accelgen.fit import require_fit, unit_netlists
+    dev = device(chosen.device)
+    # elaborated once before the build: for the fit, and to count the DSP primitives
+    # the units claim (the multipliers left share the DSPs those leave)
+    claims = dev.dsp_target()
     if selftest:
-        fit = require_fit(units.values(), chosen.device, force)
+        fit = require_fit(units.values(), chosen.device, force, unit_netlists(units.values(),
+                                                                              claims))
         plans = [SelfTestPlan(config) for config in units.values()]
         make_top = lambda platform: BoardTop(chosen, plans)     # noqa: E731
     else:
@@ -128,19 +133,19 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
         divisor = checked_divisor(clock_hz, baud, board_name)
         plan = link_plan(design, clock_hz, baud)
         fit = require_fit(units.values(), chosen.device, force,
-                          [netlist_text(LinkSystem(design, plan), "system")],
+                          [netlist_text(LinkSystem(design, plan), "system", claims)],
                           what=f"the host-linked system of {', '.join(units)}")
         make_top = lambda platform: SystemTop(design, plan, divisor)   # noqa: E731
-    dev = device(chosen.device)
     # the multipliers of all units together share the device's DSP cells
     split = multiplier_split(dev, [shape for config in units.values()
-                                   for shape in config.multiplier_shapes])
+                                   for shape in config.multiplier_shapes], len(claims.claimed))
     os.environ.update(toolchain_environment(chosen.extra_tools))
     folder = f"{board_name}-selftest" if selftest else board_name
     root = output_directory(build_dir or default_build_dir(design) / "boards" / folder)
     def run(synth_opts: str, script_after_synth: str = ""):
         # a platform prepares one build: a new one (and top) for each attempt
         platform = chosen.make_platform(program)
+        platform.accelgen_dsp_target = dev.dsp_target()     # read by hw/dsp.py
         plan = platform.build(make_top(platform), name=TOP, build_dir=str(root),
                               synth_opts=synth_opts, script_after_read="\n".join(split),
                               script_after_synth=script_after_synth, do_build=False)

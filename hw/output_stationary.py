@@ -6,8 +6,9 @@ from amaranth.lib import data, wiring
 from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
+from .dsp import RegisteredMultiplier
 from .pipeline import data_register, delay, taps
-from .systolic_layouts import (accumulator_shape, operand_layout, product_shape, result_layout,
+from .systolic_layouts import (accumulator_shape, operand_layout, result_layout,
                                stream_signature)
 
 # Control bits of one issued beat; they travel along the anti-diagonals with the data.
@@ -88,21 +89,18 @@ class OutputStationaryArray(wiring.Component):
             for j in range(cols):
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
-                # a register stage between the systolic chain and the multiplier. Yosys
-                # merges it with the neighbour's identical chain register, so on ECP5 the
-                # DSP input still comes from the chain (a copy that fed the DSP alone,
-                # kept apart by an enable, measured slower: nextpnr placed it as far from
-                # its DSP as the chain register)
-                a_dsp = data_register(a_in[i].shape(), f"a_dsp_{i}_{j}")
-                w_dsp = data_register(w_in[j].shape(), f"w_dsp_{i}_{j}")
-                product = data_register(product_shape(config), f"product_{i}_{j}")
+                # the product two cycles after the chain registers: in a DSP with its
+                # input and output registers where the target has one (hw/dsp.py)
+                m.submodules[f"multiplier_{i}_{j}"] = multiplier = RegisteredMultiplier(
+                    a.shape(), w.shape())
+                product = multiplier.p
                 # the accumulator is cleared as its sum leaves (not gated as the next
                 # job starts), so the adder feeds it directly and the clear costs only
                 # the flip-flops' synchronous reset; it needs `rst` for the same reason
                 accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
                 finished[i][j] = data_register(accumulator_shape(config), f"finished_{i}_{j}")
-                m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j]), a_dsp.eq(a), w_dsp.eq(w),
-                             product.eq(a_dsp * w_dsp)]
+                m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j])]
+                m.d.comb += [multiplier.a.eq(a), multiplier.b.eq(w)]
                 a_in[i], w_in[j] = a, w
                 step = diagonal[i + j + 3]
                 total = accumulator + product
@@ -111,14 +109,20 @@ class OutputStationaryArray(wiring.Component):
                     with m.If(step.last):
                         m.d.sync += [accumulator.eq(0), finished[i][j].eq(total)]
 
-        # Row i is complete once PE (i, cols-1) has finished: capture it into the FIFO.
+        # Row i is complete once PE (i, cols-1) has finished: capture it into a row
+        # register, then the FIFO (the select, the AND-OR tree and the FIFO's write port
+        # in one cycle were the critical path once the multipliers sat in their DSPs).
         # At most one row is captured per cycle, so an AND-OR tree selects it (shallower
-        # than the priority chain an If/Elif ladder would give).
-        captures = [diagonal[i + cols + 3].valid & diagonal[i + cols + 3].last
-                    for i in range(rows)]
-        m.d.comb += [results.w_en.eq(Cat(*captures).any()),
-                     results.w_data.last.eq(captures[-1])]
+        # than the priority chain an If/Elif ladder would give); its selects are
+        # registers of their own.
+        captures = [Signal(name=f"capture{i}") for i in range(rows)]
+        m.d.sync += [capture.eq(diagonal[i + cols + 2].valid & diagonal[i + cols + 2].last)
+                     for i, capture in enumerate(captures)]
+        row = data_register(results.w_data.shape(), "row")
+        row_valid = Signal()
+        m.d.sync += [row_valid.eq(Cat(*captures).any()), row.last.eq(captures[-1])]
         for j in range(cols):
-            m.d.comb += results.w_data.y[j].eq(
+            m.d.sync += row.y[j].eq(
                 _any_of([Mux(captures[i], finished[i][j], 0) for i in range(rows)]))
+        m.d.comb += [results.w_en.eq(row_valid), results.w_data.eq(row)]
         return m

@@ -18,10 +18,6 @@ def weight_shape(config: SystolicConfig):
     return _shape(config.weight_bits, config.signed)
 
 
-def product_shape(config: SystolicConfig):
-    return _shape(config.product_bits, config.signed)
-
-
 def accumulator_shape(config: SystolicConfig):
     return _shape(config.accumulator_width, config.signed)
 

