@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--waves", action="store_true", help="write a waveform (dump.vcd / .fst)")
     sim.add_argument("--verilog", help="test this Verilog file instead of generating it "
                                        "(needs --unit when the design has several units)")
+    sim.add_argument("--post-synthesis", metavar="DEVICE",
+                     help="test the netlist yosys makes for this device (with its cells' "
+                          "simulation models) instead of the RTL")
     synth = command("synth", "synthesize with yosys + nextpnr and report resources, Fmax",
                     "accelgen synth ws_int8_2x4 --device ice40-up5k --json up5k.json")
     synth.add_argument("--unit")
@@ -150,7 +153,8 @@ def run(argv) -> int:
         failed = False
         for unit in design.selected(args.unit):
             result = simulate(design, unit, simulator=args.simulator, seed=args.seed,
-                              waves=args.waves, verilog=args.verilog)
+                              waves=args.waves, verilog=args.verilog,
+                              post_synthesis=args.post_synthesis)
             verdict = "PASS" if result.passed else "FAIL"
             skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
             print(f"{unit} [{args.simulator}, seed {args.seed}]: {verdict} "

