@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--json", help="also write the report as JSON here")
     synth.add_argument("--flow", default="abc9", help="abc9 (default; falls back to abc "
                                                       "if it crashes) | abc")
+    synth.add_argument("--seeds", type=int, default=1,
+                       help="place and route with nextpnr seeds 1..N (default 1) and report "
+                            "the Fmax spread")
     synth.add_argument("--force", action="store_true",
                        help="run even if the fit estimate says it cannot fit")
     build = command("build", "build the host-linked system (or the self-test) bitstream "
@@ -164,8 +167,10 @@ def run(argv) -> int:
         return EXIT_FAILED if failed else EXIT_OK
     if args.command == "synth":
         from .synth.flow import format_report, synthesize
+        if not 1 <= args.seeds <= 20:
+            raise AccelgenError(f"--seeds: must be 1..20, got {args.seeds}")
         report = synthesize(design, args.device, args.unit, args.json, args.flow,
-                            force=args.force)
+                            force=args.force, seeds=tuple(range(1, args.seeds + 1)))
         print(format_report(report))
         return EXIT_OK
     if args.command == "build":

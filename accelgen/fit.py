@@ -94,25 +94,34 @@ def unit_netlists(configs, platform=None) -> list[str]:
     return [netlist_text(build_component(config), "unit", platform) for config in configs]
 
 
-def estimate(configs, device_name: str, netlists: list[str] | None = None) -> Fit:
-    """The fit of these unit configs together on one device; ``netlists`` (RTLIL texts)
-    in place of the units' own where more than the units goes on it (the link)."""
+def estimate(configs, device_name: str, netlists: list[str] | None = None,
+             claims=None) -> Fit:
+    """The fit of these unit configs together on one device, elaborated for it (DSP
+    primitives included); ``netlists`` (RTLIL texts) in place of the units' own where
+    more than the units goes on it (the link), with the DspTarget ``claims`` they were
+    elaborated against."""
     from .synth.devices import device as find_device
     dev = find_device(device_name)
-    netlists = unit_netlists(configs) if netlists is None else netlists
+    if netlists is None:
+        claims = dev.dsp_target()
+        netlists = unit_netlists(configs, claims)
+    cells, covered = (claims.cells, claims.products) if claims is not None else (0, 0)
     bram = spram = 0
     for text in netlists:
         for memory in (memory for memory, lut_ram in netlist_memories(text, dev.family)
                        if not lut_ram):
             blocks, spram_blocks = blocks_for(memory, dev)
             bram, spram = bram + blocks, spram + spram_blocks
-    shapes = sorted((shape for config in configs for shape in config.multiplier_shapes),
-                    key=lambda shape: shape[0] * shape[1])
-    soft = dev.soft_multipliers(shapes)
-    logic = estimate_logic("\n".join(netlists), dev.family, shapes[len(shapes) - soft:]
+    # the multipliers the primitives hold come first (hw/dsp.py claims as it elaborates);
+    # yosys infers the others into the DSPs left, and the widest of those it cannot
+    # become Booth multipliers in LUTs
+    shapes = [shape for config in configs for shape in config.multiplier_shapes]
+    left = sorted(shapes[covered:], key=lambda shape: shape[0] * shape[1])
+    soft = dev.soft_multipliers(left, dev.inferable_dsps(cells))
+    logic = estimate_logic("\n".join(netlists), dev.family, left[len(left) - soft:]
                            if soft else [])
     return Fit(device_name, bram, dev.bram_blocks, spram, dev.spram_blocks,
-               sum(dev.dsp_cells(shape) for shape in shapes), dev.dsp_count, soft,
+               cells + sum(dev.dsp_cells(shape) for shape in left), dev.dsp_count, soft,
                logic.lut_low, logic.lut_high, logic.flip_flops, dev.luts)
 
 
@@ -121,23 +130,22 @@ def fit_lines(design: DesignConfig, device_names) -> list[str]:
     board's system holds them) and, where they do not fit together, each alone (as
     `synth` synthesizes them)."""
     configs = list(design.units.values())
-    netlists = unit_netlists(configs)
     lines = []
     for device_name in device_names:
-        together = estimate(configs, device_name, netlists)
+        together = estimate(configs, device_name)
         lines.append(together.line())
         if not together.fits and len(configs) > 1:
-            alone = [f"{name} {'fits' if estimate([config], device_name, [text]).fits else 'too large'}"
-                     for (name, config), text in zip(design.units.items(), netlists)]
+            alone = [f"{name} {'fits' if estimate([config], device_name).fits else 'too large'}"
+                     for name, config in design.units.items()]
             lines.append(f"  each unit alone (as synth takes it): {', '.join(alone)}")
     return lines
 
 
 def require_fit(configs, device_name: str, force: bool, netlists: list[str] | None = None,
-                what: str = "the design") -> Fit:
+                what: str = "the design", claims=None) -> Fit:
     """Refuse, before the tools run, what cannot fit (unless forced)."""
     from .errors import AccelgenError
-    fit = estimate(configs, device_name, netlists)
+    fit = estimate(configs, device_name, netlists, claims)
     if not fit.fits and not force:
         raise AccelgenError(f"{device_name}: {what} cannot fit: {', '.join(fit.problems)} "
                             "(estimated before synthesis; --force tries anyway)")

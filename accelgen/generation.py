@@ -113,9 +113,10 @@ def datapath(device_name: str | None, target) -> dict:
     """What the manifest says of the netlist's datapath: generic, or which DSP primitives
     it instantiates (each with its input and output registers)."""
     if target is None:
-        return {"target": "generic", "dsp_primitives": 0}
+        return {"target": "generic", "dsp_primitives": 0, "dsp_products": 0}
     from .synth.devices import device
-    return {"target": device_name, "dsp_primitives": len(target.claimed),
+    return {"target": device_name, "dsp_primitives": target.cells,
+            "dsp_products": target.products,
             "dsp_cell": device(device_name).dsp_cell,
             "dsp_registers": "inputs and output (2 cycles)"}
 

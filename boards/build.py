@@ -119,8 +119,8 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     # the units claim (the multipliers left share the DSPs those leave)
     claims = dev.dsp_target()
     if selftest:
-        fit = require_fit(units.values(), chosen.device, force, unit_netlists(units.values(),
-                                                                              claims))
+        fit = require_fit(units.values(), chosen.device, force,
+                          unit_netlists(units.values(), claims), claims=claims)
         plans = [SelfTestPlan(config) for config in units.values()]
         make_top = lambda platform: BoardTop(chosen, plans)     # noqa: E731
     else:
@@ -134,11 +134,13 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
         plan = link_plan(design, clock_hz, baud)
         fit = require_fit(units.values(), chosen.device, force,
                           [netlist_text(LinkSystem(design, plan), "system", claims)],
-                          what=f"the host-linked system of {', '.join(units)}")
+                          what=f"the host-linked system of {', '.join(units)}",
+                          claims=claims)
         make_top = lambda platform: SystemTop(design, plan, divisor)   # noqa: E731
     # the multipliers of all units together share the device's DSP cells
     split = multiplier_split(dev, [shape for config in units.values()
-                                   for shape in config.multiplier_shapes], len(claims.claimed))
+                                   for shape in config.multiplier_shapes],
+                             claims.cells, claims.products)
     os.environ.update(toolchain_environment(chosen.extra_tools))
     folder = f"{board_name}-selftest" if selftest else board_name
     root = output_directory(build_dir or default_build_dir(design) / "boards" / folder)
@@ -156,7 +158,7 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
         try:
             with step(f"building the {'self-test' if selftest else 'system'} bitstream for "
                       f"{board_name} (yosys, nextpnr, pack)"):
-                platform, products = run(dev.synth_options(len(claims.claimed)))
+                platform, products = run(dev.synth_options(claims.cells))
             flow = "abc9"
         except subprocess.CalledProcessError:
             report = root / f"{TOP}.rpt"
@@ -166,7 +168,7 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
             # YoWASP's ABC9 failed (as in the synth flow): map with classic ABC
             options, after = classic_abc_mapping(dev, TOP)
             with step(f"building the bitstream for {board_name} again with classic abc"):
-                platform, products = run(f"{dev.synth_options(len(claims.claimed))} "
+                platform, products = run(f"{dev.synth_options(claims.cells)} "
                                          f"{options}".strip(),
                                          "\n".join(after))
             flow = f"abc (abc9 failed: {abc9_failure(log)})"

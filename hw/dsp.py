@@ -13,14 +13,16 @@ other vendors) or once the device's DSPs are all claimed, the same two register 
 hold a generic product. Its latency is the same everywhere.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from amaranth.hdl import ClockSignal, Const, Instance, Module, Shape, Signal
-from amaranth.lib import wiring
+from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Shape, Signal
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-# the operand bits one DSP multiplies, signed or unsigned alike
+# the operand bits one DSP multiplies, signed or unsigned alike; and of each product where
+# one DSP holds two (the SB_MAC16's 8x8 mode; nextpnr-ecp5 has no MULT9X9D)
 DSP_OPERAND_BITS = {"ecp5": 18, "ice40": 16}
+DUAL_OPERAND_BITS = {"ice40": 8}
 
 
 @dataclass
@@ -29,13 +31,19 @@ class DspTarget:
     multipliers claim them as they elaborate (the units of one system share them)."""
     family: str
     free: int
-    claimed: list = field(default_factory=list)   # (a bits, b bits) of each DSP product
+    cells: int = 0          # DSP cells claimed
+    products: int = 0       # the multipliers they hold
 
-    def claim(self, a_bits: int, b_bits: int) -> bool:
-        if self.free == 0 or max(a_bits, b_bits) > DSP_OPERAND_BITS[self.family]:
+    def claim(self, a_bits: int, b_bits: int, products: int = 1) -> bool:
+        """One DSP cell for ``products`` (1, or 2 in a dual mode) multipliers of these
+        operand widths, if one is free and holds them."""
+        limit = DSP_OPERAND_BITS[self.family] if products == 1 else \
+            DUAL_OPERAND_BITS.get(self.family, 0)
+        if self.free == 0 or max(a_bits, b_bits) > limit:
             return False
         self.free -= 1
-        self.claimed.append((a_bits, b_bits))
+        self.cells += 1
+        self.products += products
         return True
 
 
@@ -47,48 +55,61 @@ def dsp_target(platform) -> DspTarget | None:
     return getattr(platform, "accelgen_dsp_target", None)
 
 
-class RegisteredMultiplier(wiring.Component):
-    """``p`` is ``a * b`` of two cycles before: one register stage on the operands, one
-    on the product (no reset: the control bits beside the data say when it is valid).
+class RegisteredProducts(wiring.Component):
+    """``p[k]`` is ``a[k] * b[k]`` of two cycles before, for ``count`` products of the
+    same shapes: one register stage on the operands, one on the product (no reset: the
+    control bits beside the data say when it is valid). On iCE40, products of operands up
+    to 8 bits go two to an SB_MAC16 (its 8x8 mode); any other product takes a DSP of its
+    own while the target has one free, then generic RTL.
 
     Parameters
     ----------
     a_shape, b_shape : Shape
-        The operands; the product is as wide as both together, signed if either is.
+        The operands; each product is as wide as both together, signed if either is.
+    count : int
     """
 
-    def __init__(self, a_shape, b_shape):
+    def __init__(self, a_shape, b_shape, count: int = 1):
         self._a_shape, self._b_shape = Shape.cast(a_shape), Shape.cast(b_shape)
+        self._count = count
         product = (Const(0, self._a_shape) * Const(0, self._b_shape)).shape()
-        super().__init__({"a": In(self._a_shape), "b": In(self._b_shape), "p": Out(product)})
+        super().__init__({"a": In(data.ArrayLayout(self._a_shape, count)),
+                          "b": In(data.ArrayLayout(self._b_shape, count)),
+                          "p": Out(data.ArrayLayout(product, count))})
 
     def elaborate(self, platform):
         m = Module()
         target = dsp_target(platform)
-        if target is not None and target.claim(self._a_shape.width, self._b_shape.width):
-            {"ecp5": self._mult18x18d, "ice40": self._sb_mac16}[target.family](m)
-        else:
-            a = Signal(self._a_shape, reset_less=True)
-            b = Signal(self._b_shape, reset_less=True)
-            m.d.sync += [a.eq(self.a), b.eq(self.b), self.p.eq(a * b)]
+        widths = self._a_shape.width, self._b_shape.width
+        k = 0
+        while target and k + 1 < self._count and target.claim(*widths, products=2):
+            self._sb_mac16_dual(m, k)
+            k += 2
+        while target and k < self._count and target.claim(*widths):
+            {"ecp5": self._mult18x18d, "ice40": self._sb_mac16}[target.family](m, k)
+            k += 1
+        for k in range(k, self._count):
+            a = Signal(self._a_shape, reset_less=True, name=f"a{k}")
+            b = Signal(self._b_shape, reset_less=True, name=f"b{k}")
+            m.d.sync += [a.eq(self.a[k]), b.eq(self.b[k]), self.p[k].eq(a * b)]
         return m
 
-    def _operands(self, m, bits: int):
-        """The operands extended to the DSP's width, and whether each is signed."""
-        a, b = Signal(bits), Signal(bits)
-        m.d.comb += [a.eq(self.a.as_signed() if self._a_shape.signed else self.a),
-                     b.eq(self.b.as_signed() if self._b_shape.signed else self.b)]
+    def _operands(self, m, k: int, bits: int):
+        """Operands k extended to ``bits`` by their sign (signed) or zero."""
+        a, b = Signal(bits, name=f"dsp_a{k}"), Signal(bits, name=f"dsp_b{k}")
+        m.d.comb += [a.eq(self.a[k].as_signed() if self._a_shape.signed else self.a[k]),
+                     b.eq(self.b[k].as_signed() if self._b_shape.signed else self.b[k])]
         return a, b
 
-    def _mult18x18d(self, m):
+    def _mult18x18d(self, m, k: int):
         # REG_INPUTA/B and REG_OUTPUT on CLK0 (nextpnr-ecp5 times NONE, INPUT, OUTPUT and
         # ALL; it ignores REG_PIPELINE); SRIA/SRIB stay unconnected (nextpnr issue 208)
-        a, b = self._operands(m, 18)
-        p = Signal(36)
+        a, b = self._operands(m, k, 18)
+        p = Signal(36, name=f"dsp_p{k}")
         registers = {f"p_REG_{name}_{what}": value
                      for name in ("INPUTA", "INPUTB", "OUTPUT")
                      for what, value in (("CLK", "CLK0"), ("CE", "CE0"), ("RST", "RST0"))}
-        m.submodules.dsp = Instance(
+        m.submodules[f"dsp{k}"] = Instance(
             "MULT18X18D", **registers, p_GSR="DISABLED", p_RESETMODE="SYNC",
             i_CLK0=ClockSignal(), i_CE0=Const(1), i_RST0=Const(0),
             i_SIGNEDA=Const(int(self._a_shape.signed)),
@@ -98,17 +119,32 @@ class RegisteredMultiplier(wiring.Component):
             **{f"i_B{bit}": b[bit] for bit in range(18)},
             **{f"i_C{bit}": Const(0) for bit in range(18)},
             **{f"o_P{bit}": p[bit] for bit in range(36)})
-        m.d.comb += self.p.eq(p)
+        m.d.comb += self.p[k].eq(p)
 
-    def _sb_mac16(self, m):
+    def _sb_mac16(self, m, k: int):
         # A and B registered, the 16 x 16 product through the pipeline register H, out on
         # both halves of O
-        a, b = self._operands(m, 16)
-        p = Signal(32)
-        m.submodules.dsp = Instance(
+        a, b = self._operands(m, k, 16)
+        m.d.comb += self.p[k].eq(self._mac16_instance(
+            m, k, a, b, PIPELINE_16x16_MULT_REG2=1, TOPOUTPUT_SELECT=3, BOTOUTPUT_SELECT=3))
+
+    def _sb_mac16_dual(self, m, k: int):
+        # MODE_8x8: two independent 8 x 8 products, k on the bottom half (A[7:0] x B[7:0]
+        # -> O[15:0]) and k + 1 on the top, each through its own output register
+        (low_a, low_b), (high_a, high_b) = self._operands(m, k, 8), self._operands(m, k + 1, 8)
+        o = self._mac16_instance(m, k, Cat(low_a, high_a), Cat(low_b, high_b), MODE_8x8=1,
+                                 TOP_8x8_MULT_REG=1, BOT_8x8_MULT_REG=1, TOPOUTPUT_SELECT=2,
+                                 BOTOUTPUT_SELECT=2)
+        m.d.comb += [self.p[k].eq(o[:16]), self.p[k + 1].eq(o[16:])]
+
+    def _mac16_instance(self, m, k: int, a, b, **registers) -> Signal:
+        """An SB_MAC16 with A and B registered, configured by ``registers``; its O."""
+        o = Signal(32, name=f"dsp_o{k}")
+        width = {"TOPOUTPUT_SELECT": 2, "BOTOUTPUT_SELECT": 2}
+        m.submodules[f"dsp{k}"] = Instance(
             "SB_MAC16", p_A_REG=Const(1, 1), p_B_REG=Const(1, 1),
-            p_PIPELINE_16x16_MULT_REG2=Const(1, 1),
-            p_TOPOUTPUT_SELECT=Const(3, 2), p_BOTOUTPUT_SELECT=Const(3, 2),
+            **{f"p_{name}": Const(value, width.get(name, 1))
+               for name, value in registers.items()},
             p_A_SIGNED=Const(int(self._a_shape.signed), 1),
             p_B_SIGNED=Const(int(self._b_shape.signed), 1),
             i_CLK=ClockSignal(), i_CE=Const(1), i_A=a, i_B=b, i_C=Const(0, 16),
@@ -116,5 +152,5 @@ class RegisteredMultiplier(wiring.Component):
                 "AHOLD", "BHOLD", "CHOLD", "DHOLD", "IRSTTOP", "IRSTBOT", "ORSTTOP",
                 "ORSTBOT", "OLOADTOP", "OLOADBOT", "ADDSUBTOP", "ADDSUBBOT", "OHOLDTOP",
                 "OHOLDBOT", "CI", "ACCUMCI", "SIGNEXTIN")},
-            o_O=p)
-        m.d.comb += self.p.eq(p)
+            o_O=o)
+        return o

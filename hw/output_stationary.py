@@ -6,7 +6,7 @@ from amaranth.lib import data, wiring
 from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
-from .dsp import RegisteredMultiplier
+from .dsp import RegisteredProducts
 from .pipeline import data_register, delay, taps
 from .systolic_layouts import (accumulator_shape, operand_layout, result_layout,
                                stream_signature)
@@ -84,23 +84,24 @@ class OutputStationaryArray(wiring.Component):
 
         a_in = [delay(m, held.a[i], i, name=f"a_skew{i}") for i in range(rows)]
         w_in = [delay(m, held.w[j], j, name=f"w_skew{j}") for j in range(cols)]
+        # every PE's product two cycles after its chain registers: in the target's DSPs
+        # with their input and output registers where it has them (hw/dsp.py)
+        m.submodules.products = products = RegisteredProducts(
+            a_in[0].shape(), w_in[0].shape(), rows * cols)
         finished = [[None] * cols for _ in range(rows)]
         for i in range(rows):
             for j in range(cols):
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
-                # the product two cycles after the chain registers: in a DSP with its
-                # input and output registers where the target has one (hw/dsp.py)
-                m.submodules[f"multiplier_{i}_{j}"] = multiplier = RegisteredMultiplier(
-                    a.shape(), w.shape())
-                product = multiplier.p
+                k = i * cols + j
+                product = products.p[k]
                 # the accumulator is cleared as its sum leaves (not gated as the next
                 # job starts), so the adder feeds it directly and the clear costs only
                 # the flip-flops' synchronous reset; it needs `rst` for the same reason
                 accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
                 finished[i][j] = data_register(accumulator_shape(config), f"finished_{i}_{j}")
                 m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j])]
-                m.d.comb += [multiplier.a.eq(a), multiplier.b.eq(w)]
+                m.d.comb += [products.a[k].eq(a), products.b[k].eq(w)]
                 a_in[i], w_in[j] = a, w
                 step = diagonal[i + j + 3]
                 total = accumulator + product

@@ -9,7 +9,7 @@ from accelgen.systolic_config import SystolicConfig
 from .banks import BankFlags, pick
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .dsp import RegisteredMultiplier
+from .dsp import RegisteredProducts
 from .systolic_layouts import (accumulator_shape, result_layout,
                                stream_signature,
                                weight_shape)
@@ -101,22 +101,23 @@ class WeightStationaryArray(wiring.Component):
         a_in = [delay(m, self.activations.payload.a[i], i, name=f"a_skew{i}")
                 for i in range(rows)]
         from_above = [0] * cols
+        # the multipliers' input registers take the activation after the chain register
+        # and the weight picked from its bank; their output registers hold the products
+        # (in the target's DSPs where it has them: hw/dsp.py)
+        m.submodules.products = products = RegisteredProducts(
+            a_in[0].shape(), weight_shape(config), rows * cols)
         for i in range(rows):
             for j in range(cols):
                 held = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
                         for bank in range(2)]
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
-                # the multiplier's input registers take the activation after the chain
-                # register and the weight picked from its bank; its output register holds
-                # the product (in a DSP where the target has one: hw/dsp.py)
-                m.submodules[f"multiplier_{i}_{j}"] = multiplier = RegisteredMultiplier(
-                    a.shape(), weight_shape(config))
+                k = i * cols + j
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
-                m.d.comb += [multiplier.a.eq(a),
-                             multiplier.b.eq(pick(diagonal[i + j + 1].bank, held))]
+                m.d.comb += [products.a[k].eq(a),
+                             products.b[k].eq(pick(diagonal[i + j + 1].bank, held))]
                 m.d.sync += [
                     a.eq(a_in[i]),
-                    partial.eq(from_above[j] + multiplier.p),
+                    partial.eq(from_above[j] + products.p[k]),
                 ]
                 a_in[i], from_above[j] = a, partial
                 for bank in range(2):

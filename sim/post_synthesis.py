@@ -45,9 +45,9 @@ def synthesized_netlist(design: DesignConfig, unit: str, device_name: str,
     dev = device(device_name)
     generated = generate_unit(design, unit, work / "rtl", device_name)
     manifest = json.loads(generated.manifest.read_text())
-    split = multiplier_split(dev, design.units[unit].multiplier_shapes,
-                             manifest["datapath"]["dsp_primitives"])
     primitives = manifest["datapath"]["dsp_primitives"]
+    split = multiplier_split(dev, design.units[unit].multiplier_shapes, primitives,
+                             manifest["datapath"]["dsp_products"])
     options = dev.synth_options(primitives) + (" -nobram" if dev.family == "ecp5" else "")
     # YoWASP's yosys sees the folder it runs in: names relative to it
     script = "\n".join([f"read_verilog -sv {generated.verilog.relative_to(work)}",

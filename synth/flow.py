@@ -3,7 +3,7 @@
 import json
 import subprocess
 from functools import partial
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from accelgen.config import DesignConfig
@@ -27,9 +27,11 @@ class UnitCost:
     ff: int
     dsp: int
     bram: int
-    fmax_mhz: float
+    fmax_mhz: float             # nextpnr seed 1
     flow: str
     cells: dict
+    fmax_by_seed: dict = field(default_factory=dict)    # seed -> MHz, every seed placed
+    critical_path: str = ""     # seed 1's: its start and end cells
 
 
 def abc9_failure(log: str) -> str | None:
@@ -56,24 +58,30 @@ def classic_abc_mapping(device: Device, top: str) -> tuple[str, list[str]]:
                               f"{device.synth_command()} -top {top} -run map_cells:"]
 
 
-def multiplier_split(device: Device, shapes: list, primitives: int = 0) -> list[str]:
+def multiplier_split(device: Device, shapes: list, primitives: int = 0,
+                     covered: int | None = None) -> list[str]:
     """Yosys commands (after reading the design) that leave as many multipliers as the
     DSP cells hold for DSP inference and turn the rest into Booth multipliers in LUTs:
     yosys would otherwise ask for DSPs for every one of them and overflow the device.
-    ``primitives``: how many of the multipliers (the first of ``shapes``) are DSP
-    primitives already (hw/dsp.py); the others share the DSPs those leave."""
-    soft = soft_multiplier_count(device, shapes, primitives)
+    ``primitives``: the DSP primitives the netlist instantiates (hw/dsp.py), holding
+    ``covered`` of the multipliers (the first of ``shapes``; as many as ``primitives``
+    unless some hold two); the others share the DSPs those leave."""
+    covered = primitives if covered is None else covered
+    soft = soft_multiplier_count(device, shapes, primitives, covered)
     if not soft:
         return []
-    multipliers = len(shapes) - primitives     # the $mul cells yosys sees
+    multipliers = len(shapes) - covered     # the $mul cells yosys sees
     names = " ".join(f"*/accelgen_mul_{index}"
                      for index in range(multipliers - soft, multipliers))
     return ["proc", "rename -enumerate -pattern accelgen_mul_% t:$mul", f"booth {names}"]
 
 
-def soft_multiplier_count(device: Device, shapes: list, primitives: int = 0) -> int:
-    """How many multipliers go to LUTs when the first ``primitives`` are DSP primitives."""
-    return device.soft_multipliers(shapes[primitives:], device.inferable_dsps(primitives))
+def soft_multiplier_count(device: Device, shapes: list, primitives: int = 0,
+                          covered: int | None = None) -> int:
+    """How many multipliers go to LUTs when ``primitives`` DSP primitives hold the first
+    ``covered`` (default: one each)."""
+    covered = primitives if covered is None else covered
+    return device.soft_multipliers(shapes[covered:], device.inferable_dsps(primitives))
 
 
 def yosys_script(device: Device, module: str, verilog: str, flow: str,
@@ -171,9 +179,22 @@ def achieved_fmax(report: dict) -> float:
     return round(min(clock["achieved"] for clock in clocks.values()), 1)
 
 
+def critical_path(report: dict) -> str:
+    """The start and end cells of the clock's critical path in a nextpnr report."""
+    for path in report.get("critical_paths", []):
+        if path.get("from", "").startswith("posedge") and path.get("path"):
+            steps = path["path"]
+            start, end = steps[0]["from"], steps[-1]["to"]
+            return (f"{start['cell']}.{start['port']} -> {end['cell']}.{end['port']} "
+                    f"({len(steps)} steps)")
+    return ""
+
+
 def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
                     work: Path | None = None, flow: str = "abc9",
-                    timeout: int = 3000) -> UnitCost:
+                    timeout: int = 3000, seeds=(1,)) -> UnitCost:
+    """One unit in its harness: yosys once, nextpnr once per seed (``seeds``; the
+    benchmarks report the spread: placement moves Fmax by several MHz)."""
     dev = device(device_name)
     if flow not in FLOWS:
         raise AccelgenError(f"--flow: unknown flow {flow!r}; allowed: {', '.join(FLOWS)}")
@@ -185,10 +206,14 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
 
     config = design.units[unit]
     primitives = manifest["datapath"]["dsp_primitives"]
-    split = multiplier_split(dev, config.multiplier_shapes, primitives)
-    soft = soft_multiplier_count(dev, config.multiplier_shapes, primitives)
+    covered = manifest["datapath"]["dsp_products"]
+    split = multiplier_split(dev, config.multiplier_shapes, primitives, covered)
+    soft = soft_multiplier_count(dev, config.multiplier_shapes, primitives, covered)
     multipliers = (f", {soft} of {len(config.multiplier_shapes)} multipliers in LUTs (Booth; "
                    f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
+    if primitives:
+        multipliers += (f", {covered} multipliers in {primitives} {dev.dsp_cell} "
+                        "(registered)")
     used_flow = flow + multipliers
     script = partial(yosys_script, dev, generated.module, generated.verilog.name,
                      primitives=primitives)
@@ -205,24 +230,34 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
         raise RuntimeError(f"yosys failed for {unit} on {device_name}; see {work}/yosys.log")
     cells = unit_cells(json.loads((work / "stat.json").read_text()), generated.module)
 
-    place = [nextpnr, *dev.nextpnr_args, "--json", "netlist.json", "--report",
-             "report.json", "--freq", str(dev.target_mhz), "--timing-allow-fail",
-             "--seed", "1", "--top", HARNESS_MODULE]
-    if dev.family == "ecp5":
-        place.append("--lpf-allow-unconstrained")
-    code, log = run_tool(place, work, "nextpnr.log", timeout,
-                     f"nextpnr: placing and routing {unit} on {device_name}")
-    if code != 0:
-        tail = "\n".join(log.strip().splitlines()[-3:])
-        raise AccelgenError(f"{unit}: nextpnr could not place/route it on {device_name} "
-                            f"(does it fit?): {tail.splitlines()[-1] if tail else ''}")
-    fmax = achieved_fmax(json.loads((work / "report.json").read_text()))
-    return UnitCost(**count_resources(dev, cells), fmax_mhz=fmax, flow=used_flow, cells=cells)
+    reports = {}
+    for seed in seeds:
+        # seed 1 keeps the plain file names the other tools read
+        suffix = "" if seed == 1 else f"-seed{seed}"
+        place = [nextpnr, *dev.nextpnr_args, "--json", "netlist.json", "--report",
+                 f"report{suffix}.json", "--freq", str(dev.target_mhz), "--timing-allow-fail",
+                 "--seed", str(seed), "--top", HARNESS_MODULE]
+        if dev.family == "ecp5":
+            place.append("--lpf-allow-unconstrained")
+        code, log = run_tool(place, work, f"nextpnr{suffix}.log", timeout,
+                             f"nextpnr: placing and routing {unit} on {device_name}"
+                             + (f" (seed {seed})" if len(seeds) > 1 else ""))
+        if code != 0:
+            tail = "\n".join(log.strip().splitlines()[-3:])
+            raise AccelgenError(f"{unit}: nextpnr could not place/route it on {device_name} "
+                                f"(does it fit?): {tail.splitlines()[-1] if tail else ''}")
+        reports[seed] = json.loads((work / f"report{suffix}.json").read_text())
+    first = reports[seeds[0]]
+    return UnitCost(**count_resources(dev, cells), fmax_mhz=achieved_fmax(first),
+                    flow=used_flow, cells=cells,
+                    fmax_by_seed={seed: achieved_fmax(report)
+                                  for seed, report in reports.items()},
+                    critical_path=critical_path(first))
 
 
 def synthesize(design: DesignConfig, device_name: str, unit: str | None = None,
                json_path: str | Path | None = None, flow: str = "abc9",
-               force: bool = False) -> dict:
+               force: bool = False, seeds=(1,)) -> dict:
     """Synthesize every unit (or one) for a device; returns (and optionally writes) the
     report ``{"device": ..., "units": {U: {lut4, ff, dsp, bram, fmax_mhz, flow}}}``."""
     device(device_name)
@@ -237,7 +272,7 @@ def synthesize(design: DesignConfig, device_name: str, unit: str | None = None,
                                 "synthesis harness's; rename the design or the unit")
     report = {"device": device_name, "design": design.name, "units": {}}
     for name in units:
-        cost = synthesize_unit(design, name, device_name, flow=flow)
+        cost = synthesize_unit(design, name, device_name, flow=flow, seeds=seeds)
         report["units"][name] = asdict(cost)
     if json_path is not None:
         write_atomically(json_path, json.dumps(report, indent=2) + "\n")
@@ -250,4 +285,17 @@ def format_report(report: dict) -> str:
     for name, cost in report["units"].items():
         lines.append(f"{name:<16}{cost['lut4']:>8}{cost['ff']:>8}{cost['dsp']:>6}"
                      f"{cost['bram']:>6}{cost['fmax_mhz']:>10}  {cost['flow']}")
+        if len(cost["fmax_by_seed"]) > 1:
+            low, middle, high = fmax_spread(cost["fmax_by_seed"])
+            lines.append(f"{'':<16}Fmax over seeds {', '.join(map(str, cost['fmax_by_seed']))}:"
+                         f" min {low}, median {middle}, max {high} MHz")
+        if cost["critical_path"]:
+            lines.append(f"{'':<16}critical path (seed 1): {cost['critical_path']}")
     return "\n".join(lines)
+
+
+def fmax_spread(fmax_by_seed: dict) -> tuple[float, float, float]:
+    """Min, median and max Fmax over the seeds placed."""
+    import statistics
+    values = sorted(fmax_by_seed.values())
+    return values[0], round(statistics.median(values), 1), values[-1]

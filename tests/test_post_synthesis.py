@@ -32,12 +32,13 @@ def test_systolic_netlist_passes_its_regression(unit, family, in_tmp):
     assert result.passed and result.tests == 8, result.log.read_text()[-3000:]
 
 
-# the parameters that switch on each DSP cell's input and output registers
-REGISTERED = {
-    "MULT18X18D": {"REG_INPUTA_CLK": "CLK0", "REG_INPUTB_CLK": "CLK0",
-                   "REG_OUTPUT_CLK": "CLK0"},
-    "SB_MAC16": {"A_REG": 1, "B_REG": 1, "PIPELINE_16x16_MULT_REG2": 1},
-}
+def registers_wanted(cell_type: str, parameters: dict) -> dict:
+    """The parameters that switch on a DSP cell's input and output registers."""
+    if cell_type == "MULT18X18D":
+        return {"REG_INPUTA_CLK": "CLK0", "REG_INPUTB_CLK": "CLK0", "REG_OUTPUT_CLK": "CLK0"}
+    if parameters.get("MODE_8x8") == 1:       # two 8x8 products, each with its register
+        return {"A_REG": 1, "B_REG": 1, "TOP_8x8_MULT_REG": 1, "BOT_8x8_MULT_REG": 1}
+    return {"A_REG": 1, "B_REG": 1, "PIPELINE_16x16_MULT_REG2": 1}
 
 
 def parameter_value(value: str):
@@ -48,8 +49,9 @@ def parameter_value(value: str):
 @pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILY_DEVICE)
 def test_every_dsp_of_the_arrays_is_registered(family, in_tmp):
-    """The synthesized netlist of both arrays: as many DSP cells as the device gives
-    them, each with its registers on (yosys must not have rewritten them)."""
+    """The synthesized netlist of both arrays: every product in a DSP (on the UP5K two
+    8-bit products to an SB_MAC16), each DSP with its registers on (yosys must not have
+    rewritten them)."""
     device_name = FAMILY_DEVICE[family]
     units = {name: dict(settings, rows=3, cols=3) for name, settings in SYSTOLIC.items()}
     report = synthesize(design(units), device_name)
@@ -57,11 +59,12 @@ def test_every_dsp_of_the_arrays_is_registered(family, in_tmp):
         netlist = json.loads((in_tmp / "build" / "post" / "synth" / device_name / name /
                               "netlist.json").read_text())
         cells = [cell for module in netlist["modules"].values()
-                 for cell in module["cells"].values() if cell["type"] in REGISTERED]
-        assert len(cells) == report["units"][name]["dsp"] == min(9, {"ice40": 8,
-                                                                     "ecp5": 156}[family])
+                 for cell in module["cells"].values()
+                 if cell["type"] in ("MULT18X18D", "SB_MAC16")]
+        assert len(cells) == report["units"][name]["dsp"] == {"ice40": 5, "ecp5": 9}[family]
+        assert "9 multipliers in" in report["units"][name]["flow"]
         for cell in cells:
             parameters = {key: parameter_value(value)
                           for key, value in cell["parameters"].items()}
-            wanted = REGISTERED[cell["type"]]
+            wanted = registers_wanted(cell["type"], parameters)
             assert {key: parameters.get(key) for key in wanted} == wanted, (name, parameters)

@@ -1,7 +1,7 @@
-"""hw/dsp.py's RegisteredMultiplier on each DSP primitive, simulated with the cell models
+"""hw/dsp.py's RegisteredProducts on each DSP primitive, simulated with the cell models
 the post-synthesis regressions use (Yosys's SB_MAC16, our MULT18X18D): every operand pair
-at small widths for every signedness, random pairs at the DSP's full width, each product
-checked two cycles after its operands."""
+at small widths for every signedness, random pairs at the DSP's full width, two products
+in one SB_MAC16 (its 8x8 mode), each product checked two cycles after its operands."""
 
 import os
 import subprocess
@@ -9,18 +9,19 @@ import subprocess
 import numpy as np
 import pytest
 from amaranth.back import verilog
-from amaranth.hdl import Shape, signed, unsigned
+from amaranth.hdl import Const, Shape, signed, unsigned
 
-from accelgen.hw.dsp import DSP_OPERAND_BITS, DspTarget, RegisteredMultiplier
+from accelgen.hw.dsp import DSP_OPERAND_BITS, DspTarget, RegisteredProducts
 from accelgen.sim.post_synthesis import cell_models
 from accelgen.tools import verilator_environment
 
-# a new operand pair every cycle; the product of the pair of two cycles before is printed
+# every cycle each product k takes the next of its operand pairs; what the products hold
+# after each clock edge is printed (the pair of edge c comes out after edge c + 1)
 TESTBENCH = """
 module tb;
   reg clk = 0;
-  reg [{a_bits}-1:0] a [0:{count}-1];
-  reg [{b_bits}-1:0] b [0:{count}-1];
+  reg [{a_bits}-1:0] a [0:{pairs}-1];
+  reg [{b_bits}-1:0] b [0:{pairs}-1];
   reg [{a_bits}-1:0] a_in = 0;
   reg [{b_bits}-1:0] b_in = 0;
   wire [{p_bits}-1:0] p;
@@ -29,8 +30,8 @@ module tb;
   initial begin
     $readmemh("a.hex", a);
     $readmemh("b.hex", b);
-    for (cycle = 0; cycle < {count} + 2; cycle = cycle + 1) begin
-      if (cycle < {count}) begin a_in = a[cycle]; b_in = b[cycle]; end
+    for (cycle = 0; cycle < {pairs} + 2; cycle = cycle + 1) begin
+      if (cycle < {pairs}) begin a_in = a[cycle]; b_in = b[cycle]; end
       #5 clk = 1; #5 clk = 0;
       if (cycle >= 1) $display("%h", p);
     end
@@ -40,21 +41,31 @@ endmodule
 """
 
 
-def products(family: str | None, a_shape: Shape, b_shape: Shape, a, b, work) -> np.ndarray:
-    """What the multiplier (on ``family``'s DSP, generic RTL for None) gives for each
-    operand pair, read two cycles after the pair went in."""
-    dut = RegisteredMultiplier(a_shape, b_shape)
-    target = DspTarget(family, 1) if family else None
+def packed(rows: np.ndarray, width: int) -> list[int]:
+    """Each row of per-product values as one word, product k at bits k*width."""
+    return [sum((int(value) & ((1 << width) - 1)) << (k * width) for k, value in enumerate(row))
+            for row in rows]
+
+
+def products(family: str | None, a_shape: Shape, b_shape: Shape, a: np.ndarray,
+             b: np.ndarray, work, cells: int = 1) -> np.ndarray:
+    """What RegisteredProducts (on ``family``'s DSP, generic RTL for None) gives for
+    operand pairs ``a[:, k]``, ``b[:, k]`` of product k, read two cycles after each pair
+    went in; ``cells``: the DSP cells the products must take."""
+    count = a.shape[1]
+    dut = RegisteredProducts(a_shape, b_shape, count)
+    target = DspTarget(family, cells) if family else None
     work.mkdir(parents=True, exist_ok=True)
     (work / "dut.v").write_text(verilog.convert(dut, name="dut", platform=target))
     if target is not None:
-        assert target.claimed, "the multiplier took no DSP"
-    p_bits = dut.p.shape().width
-    (work / "tb.v").write_text(TESTBENCH.format(a_bits=a_shape.width, b_bits=b_shape.width,
-                                                p_bits=p_bits, count=len(a)))
+        assert (target.cells, target.products) == (cells, count), "the DSPs were not taken"
+    product = (Const(0, a_shape) * Const(0, b_shape)).shape()
+    (work / "tb.v").write_text(TESTBENCH.format(
+        a_bits=a_shape.width * count, b_bits=b_shape.width * count,
+        p_bits=product.width * count, pairs=len(a)))
     for name, values, width in (("a", a, a_shape.width), ("b", b, b_shape.width)):
-        (work / f"{name}.hex").write_text("".join(f"{int(v) & ((1 << width) - 1):x}\n"
-                                                  for v in values))
+        (work / f"{name}.hex").write_text("".join(f"{word:x}\n"
+                                                  for word in packed(values, width)))
     models, includes = cell_models(family) if family else ([], [])
     env = {**os.environ, **verilator_environment()}
     subprocess.run(["verilator", "--binary", "-Wno-fatal", "-CFLAGS", "-fcoroutines",
@@ -63,17 +74,27 @@ def products(family: str | None, a_shape: Shape, b_shape: Shape, a, b, work) -> 
                    cwd=work, env=env, check=True, capture_output=True)
     lines = subprocess.run(["obj_dir/simv"], cwd=work, capture_output=True, text=True,
                            check=True).stdout.splitlines()
-    # the line printed after clock edge c holds the product of the pair of edge c - 1
     words = [int(line, 16) for line in lines if not line.startswith("-")][:len(a)]
-    got = np.array(words, dtype=object)
-    if dut.p.shape().signed:
-        got = np.where(got >= 1 << (p_bits - 1), got - (1 << p_bits), got)
+    mask = (1 << product.width) - 1
+    got = np.array([[(word >> (k * product.width)) & mask for k in range(count)]
+                    for word in words], dtype=object)
+    if product.signed:
+        got = np.where(got >= 1 << (product.width - 1), got - (1 << product.width), got)
     return got
+
+
+def exact(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a.astype(object) * b.astype(object)
 
 
 def operand_range(shape: Shape) -> np.ndarray:
     low = -(1 << (shape.width - 1)) if shape.signed else 0
     return np.arange(low, low + (1 << shape.width))
+
+
+def every_pair(a_shape: Shape, b_shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.meshgrid(operand_range(a_shape), operand_range(b_shape))
+    return a.reshape(-1, 1), b.reshape(-1, 1)
 
 
 SIGNEDNESS = [(signed, signed), (signed, unsigned), (unsigned, signed), (unsigned, unsigned)]
@@ -84,10 +105,8 @@ SIGNEDNESS = [(signed, signed), (signed, unsigned), (unsigned, signed), (unsigne
                          ids=[f"{a.__name__}-{b.__name__}" for a, b in SIGNEDNESS])
 def test_every_small_product_is_exact(family, a_kind, b_kind, tmp_path):
     a_shape, b_shape = a_kind(5), b_kind(4)
-    a, b = np.meshgrid(operand_range(a_shape), operand_range(b_shape))
-    a, b = a.ravel(), b.ravel()
-    got = products(family, a_shape, b_shape, a, b, tmp_path)
-    assert list(got) == list(a.astype(object) * b.astype(object))
+    a, b = every_pair(a_shape, b_shape)
+    assert (products(family, a_shape, b_shape, a, b, tmp_path) == exact(a, b)).all()
 
 
 @pytest.mark.parametrize("family", ["ecp5", "ice40"])
@@ -96,20 +115,31 @@ def test_random_full_width_products_are_exact(family, tmp_path):
     rng = np.random.default_rng(5)
     for a_shape, b_shape in ((signed(bits), signed(bits)), (unsigned(bits), signed(bits))):
         a = np.concatenate([operand_range(a_shape)[[0, -1]],
-                            rng.choice(operand_range(a_shape), 500)])
+                            rng.choice(operand_range(a_shape), 500)]).reshape(-1, 1)
         b = np.concatenate([operand_range(b_shape)[[-1, 0]],
-                            rng.choice(operand_range(b_shape), 500)])
+                            rng.choice(operand_range(b_shape), 500)]).reshape(-1, 1)
         got = products(family, a_shape, b_shape, a, b,
                        tmp_path / f"{a_shape.signed}-{b_shape.signed}")
-        assert list(got) == list(a.astype(object) * b.astype(object)), (a_shape, b_shape)
+        assert (got == exact(a, b)).all(), (a_shape, b_shape)
 
 
-def test_generic_and_fallback_multipliers_keep_the_latency(tmp_path):
+@pytest.mark.parametrize("a_kind,b_kind", SIGNEDNESS,
+                         ids=[f"{a.__name__}-{b.__name__}" for a, b in SIGNEDNESS])
+def test_two_8x8_products_share_an_sb_mac16(a_kind, b_kind, tmp_path):
+    """The 8x8 mode: every pair of 8-bit x 4-bit operands in the bottom product while the
+    top one takes them in the reverse order (and the other way round)."""
+    a_shape, b_shape = a_kind(8), b_kind(4)
+    a, b = every_pair(a_shape, b_shape)
+    a, b = np.hstack([a, a[::-1]]), np.hstack([b, b[::-1]])
+    assert (products("ice40", a_shape, b_shape, a, b, tmp_path) == exact(a, b)).all()
+
+
+def test_generic_and_fallback_products_keep_the_latency(tmp_path):
     """Without a target, and beyond the device's DSPs, the same two register stages."""
     a_shape, b_shape = signed(5), unsigned(3)
-    a, b = np.meshgrid(operand_range(a_shape), operand_range(b_shape))
-    a, b = a.ravel(), b.ravel()
-    assert list(products(None, a_shape, b_shape, a, b, tmp_path)) == \
-        list(a.astype(object) * b.astype(object))
-    full = DspTarget("ice40", 0)
-    assert not full.claim(4, 4) and not DspTarget("ice40", 1).claim(17, 4)
+    a, b = every_pair(a_shape, b_shape)
+    assert (products(None, a_shape, b_shape, a, b, tmp_path) == exact(a, b)).all()
+    assert not DspTarget("ice40", 0).claim(4, 4)
+    assert not DspTarget("ice40", 1).claim(17, 4)
+    assert not DspTarget("ice40", 1).claim(9, 4, products=2)
+    assert not DspTarget("ecp5", 1).claim(4, 4, products=2)     # no dual mode there

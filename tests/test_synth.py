@@ -24,10 +24,10 @@ def test_default_config_synthesizes(device, cli, in_tmp):
     assert gemm["lut4"] > 100 and gemm["ff"] > 100 and gemm["fmax_mhz"] > 20
     assert gemm["flow"].startswith("abc9")
     if device == "ice40-up5k":
-        # 16 multipliers, 8 SB_MAC16: 8 go to LUTs as Booth multipliers, and the report
-        # says so
+        # 16 multipliers of 8 x 4 bits, two to an SB_MAC16 (its 8x8 mode), none in LUTs
         assert gemm["dsp"] == 8
-        assert "8 of 16 multipliers in LUTs (Booth; 8 SB_MAC16)" in gemm["flow"]
+        assert "16 multipliers in 8 SB_MAC16 (registered)" in gemm["flow"]
+        assert "in LUTs" not in gemm["flow"]
     else:
         assert gemm["dsp"] == 16
     assert "gemm" in out and "Fmax" in out
@@ -59,7 +59,9 @@ def test_fallback_flow_without_abc9_runs(in_tmp):
     from accelgen.synth.flow import synthesize
     report = synthesize(load_config(CONFIGS / "ws_int8_2x4.yaml"), "ice40-up5k", flow="abc")
     gemv = report["units"]["gemv"]
-    assert gemv["flow"] == "abc" and gemv["dsp"] == 8 and gemv["lut4"] > 50
+    # 8 products of 8 x 8 bits, two to an SB_MAC16
+    assert gemv["flow"] == "abc, 8 multipliers in 4 SB_MAC16 (registered)"
+    assert gemv["dsp"] == 4 and gemv["lut4"] > 50
 
 
 def test_abc9_crash_is_recognized():
@@ -89,6 +91,12 @@ def test_multipliers_beyond_the_dsp_count_go_to_luts():
     split = multiplier_split(DEVICES["ice40-up5k"], shapes)
     assert split[-1] == "booth " + " ".join(f"*/accelgen_mul_{k}" for k in range(8, 16))
     assert multiplier_split(DEVICES["ecp5-85k"], shapes) == []
+    # with DSP primitives (hw/dsp.py): those they leave are the $mul cells yosys sees;
+    # on iCE40 it infers none beside primitives (its ice40_dsp pass would rewrite them)
+    assert multiplier_split(DEVICES["ice40-up5k"], shapes, 8, 16) == []
+    split = multiplier_split(DEVICES["ice40-up5k"], shapes, 4, 8)
+    assert split[-1] == "booth " + " ".join(f"*/accelgen_mul_{k}" for k in range(8))
+    assert multiplier_split(DEVICES["ecp5-85k"], shapes, 10, 10) == []
 
 
 def test_wide_multipliers_count_every_dsp_cell_they_take():
