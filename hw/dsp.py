@@ -1,4 +1,4 @@
-"""Registered multipliers: ``p = a * b`` two cycles after ``a`` and ``b``, in a DSP block
+"""Registered products: ``p = a * b`` two cycles after ``a`` and ``b``, in a DSP block
 with its own input and output registers where the target has one free.
 
 Yosys infers bare multipliers on Lattice parts: on ECP5 it never packs registers into a
