@@ -141,9 +141,6 @@ def run(argv) -> int:
         return EXIT_OK if passed else EXIT_FAILED
     if args.command == "generate":
         from .generation import generate
-        if args.device is not None:
-            from .synth.devices import device
-            device(args.device)
         for made in generate(design, args.output, args.unit, args.device):
             print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})")
         return EXIT_OK

@@ -5,9 +5,10 @@ memory into the UP5K's SPRAM (16 x 16384 each), a ``"block"`` one and any other 
 (which has no LUT RAM) into block RAM in the width x depth mode that needs the fewest
 blocks (a 20-bit x 300-word memory on iCE40: 2 x 2 blocks of 16 x 256, or 3 x 1 of
 8 x 512: 3); on ECP5 those of up to 32 words or 1 kbit go to LUT RAM (as yosys put them
-in the measured builds). Multipliers: each takes
-ceil(a/w) x ceil(b/w) DSP cells for w-bit DSPs; those the device lacks become Booth
-multipliers in LUTs, as the synthesis flow does (so too few DSPs is not a refusal). Logic:
+in the measured builds). Multipliers: the DSP primitives the units instantiate for the
+device (hw/dsp.py) count as they are claimed; each other multiplier takes ceil(a/w) x
+ceil(b/w) DSP cells for w-bit DSPs, and those the device lacks become Booth multipliers
+in LUTs, as the synthesis flow does (so too few DSPs is not a refusal). Logic:
 a LUT4 range and flip-flops (accelgen/netlist_estimate.py). The verdict is "too large"
 where the memories cannot fit or even the low end of the logic cannot (an iCE40 logic
 cell holds one LUT4 and one flip-flop), "may not fit" where only the high end exceeds:
@@ -116,8 +117,8 @@ def estimate(configs, device_name: str, netlists: list[str] | None = None,
     # yosys infers the others into the DSPs left, and the widest of those it cannot
     # become Booth multipliers in LUTs
     shapes = [shape for config in configs for shape in config.multiplier_shapes]
+    soft = dev.soft_multipliers(shapes, cells, covered)
     left = sorted(shapes[covered:], key=lambda shape: shape[0] * shape[1])
-    soft = dev.soft_multipliers(left, dev.inferable_dsps(cells))
     logic = estimate_logic("\n".join(netlists), dev.family, left[len(left) - soft:]
                            if soft else [])
     return Fit(device_name, bram, dev.bram_blocks, spram, dev.spram_blocks,

@@ -43,10 +43,6 @@ class LogicEstimate:
     lut_high: int
     flip_flops: int
 
-    def __add__(self, other: "LogicEstimate") -> "LogicEstimate":
-        return LogicEstimate(self.lut_low + other.lut_low, self.lut_high + other.lut_high,
-                             self.flip_flops + other.flip_flops)
-
 
 def operator_luts(rtlil_text: str) -> float:
     """The LUT4s of the netlist's operators (multipliers and memories aside)."""
@@ -66,9 +62,7 @@ def operator_luts(rtlil_text: str) -> float:
             total += max(a, b)
         elif kind in ("eq", "ne"):
             total += max(a, b) / (4 if constant else 2)
-        elif kind == "mux":
-            total += y / 2
-        elif kind in ("and", "or", "xor", "xnor", "not"):
+        elif kind in ("mux", "and", "or", "xor", "xnor", "not"):
             total += y / 2
         elif kind.startswith(("reduce_", "logic_")):
             total += max(a, 1) / 3

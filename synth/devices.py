@@ -28,15 +28,18 @@ class Device:
         a, b = multiplier_bits
         return -(-a // self.dsp_width) * -(-b // self.dsp_width)
 
-    def soft_multipliers(self, shapes: list, available: int | None = None) -> int:
+    def soft_multipliers(self, shapes: list, primitives: int = 0,
+                         covered: int | None = None) -> int:
         """How many of a design's multipliers (signed operand widths ``shapes``) find no
-        DSP cells among ``available`` (default: all of the device's). Which $mul yosys
-        numbers first is not known, so when they do not all fit, every multiplier is
-        counted at the widest one's cost."""
-        available = self.dsp_count if available is None else available
-        if not shapes or sum(self.dsp_cells(shape) for shape in shapes) <= available:
+        DSP cell: ``primitives`` DSP primitives the netlist instantiates (hw/dsp.py) hold
+        the first ``covered`` (default: one each), and yosys infers the others into the
+        DSPs it may still use. Which $mul yosys numbers first is not known, so when they
+        do not all fit, every multiplier is counted at the widest one's cost."""
+        left = shapes[primitives if covered is None else covered:]
+        available = self.dsp_count - primitives if self.infers_dsps(primitives) else 0
+        if not left or sum(self.dsp_cells(shape) for shape in left) <= available:
             return 0
-        return len(shapes) - available // max(map(self.dsp_cells, shapes))
+        return len(left) - available // max(map(self.dsp_cells, left))
 
     def dsp_target(self):
         """What a unit elaborates against for this device: its DSP primitives, all free."""
@@ -55,13 +58,11 @@ class Device:
         iCE40 flow infers no DSPs: the multipliers the primitives leave go to LUTs."""
         if self.family == "ecp5":
             return ""
-        return "-spram" if primitives else "-dsp -spram"
+        return "-dsp -spram" if self.infers_dsps(primitives) else "-spram"
 
-    def inferable_dsps(self, primitives: int = 0) -> int:
-        """The DSPs yosys may still infer multipliers into beside ``primitives``."""
-        if self.family == "ice40" and primitives:
-            return 0        # see synth_options
-        return self.dsp_count - primitives
+    def infers_dsps(self, primitives: int = 0) -> bool:
+        """Whether yosys infers DSPs beside ``primitives`` (not on iCE40: synth_options)."""
+        return self.family == "ecp5" or not primitives
 
     @property
     def nextpnr(self) -> str:

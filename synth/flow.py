@@ -67,21 +67,13 @@ def multiplier_split(device: Device, shapes: list, primitives: int = 0,
     ``covered`` of the multipliers (the first of ``shapes``; as many as ``primitives``
     unless some hold two); the others share the DSPs those leave."""
     covered = primitives if covered is None else covered
-    soft = soft_multiplier_count(device, shapes, primitives, covered)
+    soft = device.soft_multipliers(shapes, primitives, covered)
     if not soft:
         return []
     multipliers = len(shapes) - covered     # the $mul cells yosys sees
     names = " ".join(f"*/accelgen_mul_{index}"
                      for index in range(multipliers - soft, multipliers))
     return ["proc", "rename -enumerate -pattern accelgen_mul_% t:$mul", f"booth {names}"]
-
-
-def soft_multiplier_count(device: Device, shapes: list, primitives: int = 0,
-                          covered: int | None = None) -> int:
-    """How many multipliers go to LUTs when ``primitives`` DSP primitives hold the first
-    ``covered`` (default: one each)."""
-    covered = primitives if covered is None else covered
-    return device.soft_multipliers(shapes[covered:], device.inferable_dsps(primitives))
 
 
 def yosys_script(device: Device, module: str, verilog: str, flow: str,
@@ -114,9 +106,8 @@ def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Pat
     does not run on a kept hierarchy in YoWASP) for what each submodule costs."""
     dev = device(device_name)
     work = output_directory(work)
-    generated = generate_unit(design, unit, work)
-    primitives = json.loads(generated.manifest.read_text())["datapath"]["dsp_primitives"]
-    synth = f"{dev.synth_command(primitives)} -top {generated.module}"
+    generated = generate_unit(design, unit, work)      # generic RTL: yosys infers the DSPs
+    synth = f"{dev.synth_command()} -top {generated.module}"
     # coarse synthesis maps multipliers to DSP cells (those left are still $mul) and
     # memories to block RAM
     steps = [f"{synth} -run :map_ffram"]
@@ -208,7 +199,7 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
     primitives = manifest["datapath"]["dsp_primitives"]
     covered = manifest["datapath"]["dsp_products"]
     split = multiplier_split(dev, config.multiplier_shapes, primitives, covered)
-    soft = soft_multiplier_count(dev, config.multiplier_shapes, primitives, covered)
+    soft = dev.soft_multipliers(config.multiplier_shapes, primitives, covered)
     multipliers = (f", {soft} of {len(config.multiplier_shapes)} multipliers in LUTs (Booth; "
                    f"{dev.dsp_count} {dev.dsp_cell})" if soft else "")
     if primitives:

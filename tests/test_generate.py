@@ -72,3 +72,19 @@ def test_generate_into_a_file_path_is_a_clear_error(cli, tmp_path):
     blocker.write_text("")
     code, _, err = cli("generate", "-o", blocker / "sub")
     assert code == 2 and "cannot create output folder" in err
+
+
+def test_generate_for_a_device_writes_its_dsp_primitives(cli, in_tmp):
+    code, _, _ = cli("generate", "--unit", "gemm")
+    assert code == 0
+    generic = json.loads((in_tmp / "build" / "accelgen_default" / "gemm.json").read_text())
+    assert generic["datapath"] == {"target": "generic", "dsp_primitives": 0, "dsp_products": 0}
+    for device, cell, cells in (("ecp5-85k", "MULT18X18D", 16), ("ice40-up5k", "SB_MAC16", 8)):
+        code, _, _ = cli("generate", "--unit", "gemm", "--device", device, "-o", device)
+        assert code == 0
+        manifest = json.loads((in_tmp / device / "gemm.json").read_text())
+        assert manifest["datapath"]["dsp_primitives"] == cells
+        assert manifest["datapath"]["dsp_products"] == 16
+        assert (in_tmp / device / "gemm.v").read_text().count(f"{cell} #(") == cells
+    code, _, err = cli("generate", "--device", "xc7", "-o", "nothing")
+    assert code == 2 and "unknown device 'xc7'" in err and not (in_tmp / "nothing").exists()
