@@ -8,17 +8,18 @@ from amaranth.lib.wiring import In, Out
 from accelgen.ternary_config import SCALE_BITS, TernaryConfig
 
 from .arithmetic import round_saturate
+from .dsp import RegisteredProducts
 from .pipeline import data_register
 
 class BitLinearRescale(wiring.Component):
     """y[o] = sat(round(sums[o] · c / 2^F)), c = weight_scale · activation_scale exactly.
 
-    The scales arrive one cycle ahead of the sums (c is ready when they come, and each
-    lane takes a copy of its own, so no register drives every DSP). Lanes
-    ``o >= rows_valid`` (padding rows of a matrix) give 0. One multiplier forms c,
-    one per lane forms the product, rounded half up once; results leave
-    ``config.rescale_stages`` cycles after the inputs (golden:
-    golden.ternary.combined_scale and rescale).
+    The scales arrive two cycles ahead of the sums, so c is ready when they come. Every
+    product is a registered one (hw/dsp.py: a DSP with its own registers on the device):
+    c, and per lane the row sum times each 16-bit half of c. Lanes
+    ``o >= rows_valid`` (padding rows of a matrix) give 0. The halves' products are
+    added and rounded half up once; results leave ``config.rescale_stages`` cycles after
+    the sums (golden: golden.ternary.combined_scale and rescale).
 
     Parameters
     ----------
@@ -38,20 +39,21 @@ class BitLinearRescale(wiring.Component):
     def elaborate(self, platform):
         config = self._config
         m = Module()
-        scale = data_register(unsigned(2 * SCALE_BITS), "scale")
-        m.d.sync += scale.eq(self.weight_scale * self.activation_scale)
+        m.submodules.scale = scale = RegisteredProducts(unsigned(SCALE_BITS),
+                                                        unsigned(SCALE_BITS))
+        m.d.comb += [scale.a[0].eq(self.weight_scale), scale.b[0].eq(self.activation_scale)]
+        c = scale.p[0]
+        # per lane: the low half's product at 2·lane, the high half's at 2·lane + 1
+        m.submodules.halves = halves = RegisteredProducts(
+            signed(config.sum_bits), unsigned(SCALE_BITS), 2 * config.lanes_out)
         for lane in range(config.lanes_out):
-            held = data_register(signed(config.sum_bits), f"sum{lane}")
-            lane_scale = data_register(unsigned(2 * SCALE_BITS), f"scale{lane}")
-            m.d.sync += [held.eq(Mux(lane < self.rows_valid, self.sums[lane], 0)),
-                         lane_scale.eq(scale)]
-            low = data_register(signed(config.sum_bits + SCALE_BITS + 1), f"low{lane}")
-            high = data_register(signed(config.sum_bits + SCALE_BITS + 1), f"high{lane}")
-            m.d.sync += [low.eq(held * lane_scale[:SCALE_BITS]),
-                         high.eq(held * lane_scale[SCALE_BITS:])]
+            in_matrix = Mux(lane < self.rows_valid, self.sums[lane], 0)
+            m.d.comb += [halves.a[2 * lane].eq(in_matrix), halves.a[2 * lane + 1].eq(in_matrix),
+                         halves.b[2 * lane].eq(c[:SCALE_BITS]),
+                         halves.b[2 * lane + 1].eq(c[SCALE_BITS:])]
             product = data_register(signed(config.sum_bits + 2 * SCALE_BITS),
                                     f"product{lane}")
-            m.d.sync += product.eq(low + (high << SCALE_BITS))
+            m.d.sync += product.eq(halves.p[2 * lane] + (halves.p[2 * lane + 1] << SCALE_BITS))
             y = data_register(signed(config.output_bits), f"y{lane}")
             m.d.sync += y.eq(round_saturate(product, config.scale_fraction_bits,
                                             config.output_bits))

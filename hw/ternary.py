@@ -194,7 +194,7 @@ class TernaryUnit(wiring.Component):
             with m.If(at_sum.valid):
                 m.d.sync += total.eq(Mux(at_sum.result, 0, row_sum))
             m.d.comb += rescale.sums[row].eq(row_sum)
-        ahead = stage[accumulate_stage - 1]
+        ahead = stage[accumulate_stage - 2]      # the scale product takes two cycles
         m.d.comb += [rescale.rows_valid.eq(at_sum.rows_valid),
                      rescale.weight_scale.eq(ahead.weight_scale),
                      rescale.activation_scale.eq(ahead.activation_scale)]

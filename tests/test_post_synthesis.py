@@ -1,6 +1,7 @@
 """The units' regular cocotb regressions on the netlists Yosys makes for each family (with
-the cells' simulation models), and the DSP cells of those netlists: every multiplier's
-DSP has its input and output registers on, so nextpnr's Fmax is the silicon's."""
+the cells' simulation models), for every unit kind; and the DSP cells of those netlists:
+every DSP primitive has its input and output registers on, so nextpnr's Fmax is the
+silicon's."""
 
 import json
 
@@ -16,6 +17,16 @@ SYSTOLIC = {
                   "weight_bits": 4, "max_depth": 64},
     "ws_int8": {"kind": "systolic", "rows": 2, "cols": 2, "dataflow": "weight_stationary"},
 }
+# one of every other kind: each has block RAM (DP16KD on ECP5: our model) and the ternary
+# unit's rescale products are DSP primitives (yosys's iCE40 DSP inference maps them wrong)
+OTHER_KINDS = {
+    "ternary": {"kind": "ternary", "lanes_in": 2, "lanes_out": 1, "max_rows": 8,
+                "max_cols": 8, "double_buffer": False},
+    "bitserial": {"kind": "bitserial", "pes": 2, "lanes": 2, "group_size": 16,
+                  "datatypes": ["int3", "int4", "fp3", "fp4"], "max_groups": 2},
+    "kv_buffer": {"kind": "kv_buffer", "heads": 1, "head_dim": 8, "max_tokens": 16,
+                  "kv_bits": 4, "lanes": 2, "policy": "sink_window", "sink_tokens": 2},
+}
 FAMILY_DEVICE = {"ice40": "ice40-up5k", "ecp5": "ecp5-85k"}
 
 
@@ -25,11 +36,11 @@ def design(units: dict):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILY_DEVICE)
-@pytest.mark.parametrize("unit", SYSTOLIC)
-def test_systolic_netlist_passes_its_regression(unit, family, in_tmp):
-    result = simulate(design({unit: SYSTOLIC[unit]}), unit,
-                      post_synthesis=FAMILY_DEVICE[family])
-    assert result.passed and result.tests == 8, result.log.read_text()[-3000:]
+@pytest.mark.parametrize("unit", [*SYSTOLIC, *OTHER_KINDS])
+def test_netlist_passes_its_regression(unit, family, in_tmp):
+    settings = {**SYSTOLIC, **OTHER_KINDS}[unit]
+    result = simulate(design({unit: settings}), unit, post_synthesis=FAMILY_DEVICE[family])
+    assert result.passed and result.tests >= 8, result.log.read_text()[-3000:]
 
 
 def registers_wanted(cell_type: str, parameters: dict) -> dict:
@@ -48,12 +59,16 @@ def parameter_value(value: str):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILY_DEVICE)
-def test_every_dsp_of_the_arrays_is_registered(family, in_tmp):
-    """The synthesized netlist of both arrays: every product in a DSP (on the UP5K two
-    8-bit products to an SB_MAC16), each DSP with its registers on (yosys must not have
-    rewritten them)."""
+def test_every_dsp_is_registered(family, in_tmp):
+    """The synthesized netlists of both arrays and of the ternary unit (its rescale):
+    every product in a DSP (on the UP5K two 8-bit products to an SB_MAC16), each DSP
+    with its registers on (yosys must not have rewritten them)."""
     device_name = FAMILY_DEVICE[family]
     units = {name: dict(settings, rows=3, cols=3) for name, settings in SYSTOLIC.items()}
+    units["ternary"] = OTHER_KINDS["ternary"]
+    # (products, DSP cells): 9 products of 3x3 arrays; the scale and two halves
+    expected = {"os_int8x4": (9, {"ice40": 5, "ecp5": 9}[family]),
+                "ws_int8": (9, {"ice40": 5, "ecp5": 9}[family]), "ternary": (3, 3)}
     report = synthesize(design(units), device_name)
     for name in units:
         netlist = json.loads((in_tmp / "build" / "post" / "synth" / device_name / name /
@@ -61,8 +76,9 @@ def test_every_dsp_of_the_arrays_is_registered(family, in_tmp):
         cells = [cell for module in netlist["modules"].values()
                  for cell in module["cells"].values()
                  if cell["type"] in ("MULT18X18D", "SB_MAC16")]
-        assert len(cells) == report["units"][name]["dsp"] == {"ice40": 5, "ecp5": 9}[family]
-        assert "9 multipliers in" in report["units"][name]["flow"]
+        products, dsps = expected[name]
+        assert len(cells) == report["units"][name]["dsp"] == dsps, name
+        assert f"{products} multipliers in" in report["units"][name]["flow"], name
         for cell in cells:
             parameters = {key: parameter_value(value)
                           for key, value in cell["parameters"].items()}
