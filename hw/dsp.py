@@ -34,10 +34,12 @@ class DspTarget:
     cells: int = 0          # DSP cells claimed
     products: int = 0       # the multipliers they hold
 
-    def claim(self, a_bits: int, b_bits: int, products: int = 1) -> bool:
+    def claim(self, a_bits: int, b_bits: int, products: int = 1,
+              packed: bool = False) -> bool:
         """One DSP cell for ``products`` (1, or 2 in a dual mode) multipliers of these
-        operand widths, if one is free and holds them."""
-        limit = DSP_OPERAND_BITS[self.family] if products == 1 else \
+        operand widths, if one is free and holds them; ``packed``: two products as one
+        of the full width (b_bits: the packed operand's)."""
+        limit = DSP_OPERAND_BITS[self.family] if products == 1 or packed else \
             DUAL_OPERAND_BITS.get(self.family, 0)
         if self.free == 0 or max(a_bits, b_bits) > limit:
             return False
@@ -55,24 +57,45 @@ def dsp_target(platform) -> DspTarget | None:
     return getattr(platform, "accelgen_dsp_target", None)
 
 
+def packed_bits(a_shape: Shape, b_shape: Shape) -> int:
+    """Width of b_low + b_high·2^s, s the product's width: two products a·b_low, a·b_high
+    in one multiplier's a·(b_low + b_high·2^s), their bits apart."""
+    product = (Const(0, a_shape) * Const(0, b_shape)).shape()
+    return product.width + b_shape.width + int(b_shape.signed)
+
+
+def packs_pairs(platform, a_shape, b_shape) -> bool:
+    """Whether two products that share ``a`` would take one DSP of the target: on ECP5,
+    packed into one MULT18X18D (an INT8 x INT4 pair: 8 x 17 bits)."""
+    target = dsp_target(platform)
+    return target is not None and target.family == "ecp5" and \
+        packed_bits(Shape.cast(a_shape), Shape.cast(b_shape)) <= DSP_OPERAND_BITS["ecp5"]
+
+
 class RegisteredProducts(wiring.Component):
     """``p[k]`` is ``a[k] * b[k]`` of two cycles before, for ``count`` products of the
     same shapes: one register stage on the operands, one on the product (no reset: the
     control bits beside the data say when it is valid). On iCE40, products of operands up
-    to 8 bits go two to an SB_MAC16 (its 8x8 mode); any other product takes a DSP of its
-    own while the target has one free, then generic RTL.
+    to 8 bits go two to an SB_MAC16 (its 8x8 mode); on ECP5 the first ``shared_pairs``
+    pairs (2q, 2q + 1), whose ``a`` the caller keeps equal, go two to a MULT18X18D where
+    they fit packed (:func:`packs_pairs`); any other product takes a DSP of its own while
+    the target has one free, then generic RTL.
 
     Parameters
     ----------
     a_shape, b_shape : Shape
         The operands; each product is as wide as both together, signed if either is.
     count : int
+    shared_pairs : int
+        Pairs of products at the front that share their ``a``.
     """
 
-    def __init__(self, a_shape, b_shape, count: int = 1):
+    def __init__(self, a_shape, b_shape, count: int = 1, shared_pairs: int = 0):
         self._a_shape, self._b_shape = Shape.cast(a_shape), Shape.cast(b_shape)
         self._count = count
-        product = (Const(0, self._a_shape) * Const(0, self._b_shape)).shape()
+        self._shared_pairs = shared_pairs
+        assert 2 * shared_pairs <= count
+        self._product = product = (Const(0, self._a_shape) * Const(0, self._b_shape)).shape()
         super().__init__({"a": In(data.ArrayLayout(self._a_shape, count)),
                           "b": In(data.ArrayLayout(self._b_shape, count)),
                           "p": Out(data.ArrayLayout(product, count))})
@@ -82,6 +105,12 @@ class RegisteredProducts(wiring.Component):
         target = dsp_target(platform)
         widths = self._a_shape.width, self._b_shape.width
         k = 0
+        if packs_pairs(platform, self._a_shape, self._b_shape):
+            packed = packed_bits(self._a_shape, self._b_shape)
+            while k < 2 * self._shared_pairs and target.claim(widths[0], packed, products=2,
+                                                               packed=True):
+                self._mult18x18d_pair(m, k)
+                k += 2
         while target and k + 1 < self._count and target.claim(*widths, products=2):
             self._sb_mac16_dual(m, k)
             k += 2
@@ -102,9 +131,28 @@ class RegisteredProducts(wiring.Component):
         return a, b
 
     def _mult18x18d(self, m, k: int):
+        a, b = self._operands(m, k, 18)
+        m.d.comb += self.p[k].eq(self._mult18x18d_instance(m, k, a, b, self._b_shape.signed))
+
+    def _mult18x18d_pair(self, m, k: int):
+        # a·(b_low + b_high·2^s): the low product is the low s bits; the high one the rest,
+        # plus one where the low product is negative (it borrowed from the high bits)
+        s = self._product.width
+        a, b_low = self._operands(m, k, 18)
+        _, b_high = self._operands(m, k + 1, 18)
+        signed = self._b_shape.signed
+        b = Signal(18, name=f"dsp_b_packed{k}")
+        m.d.comb += b.eq((b_high.as_signed() if signed else b_high) * (1 << s) +
+                         (b_low.as_signed() if signed else b_low))
+        p = self._mult18x18d_instance(m, k, a, b, signed)
+        low = p[:s]
+        borrow = low[-1] if self._product.signed else 0
+        m.d.comb += [self.p[k].eq(low), self.p[k + 1].eq(p[s:] + borrow)]
+
+    def _mult18x18d_instance(self, m, k: int, a, b, b_signed: bool) -> Signal:
+        """A MULT18X18D of the 18-bit ``a`` and ``b``, registered; its 36-bit product."""
         # REG_INPUTA/B and REG_OUTPUT on CLK0 (nextpnr-ecp5 times NONE, INPUT, OUTPUT and
         # ALL; it ignores REG_PIPELINE); SRIA/SRIB stay unconnected (nextpnr issue 208)
-        a, b = self._operands(m, k, 18)
         p = Signal(36, name=f"dsp_p{k}")
         registers = {f"p_REG_{name}_{what}": value
                      for name in ("INPUTA", "INPUTB", "OUTPUT")
@@ -112,14 +160,13 @@ class RegisteredProducts(wiring.Component):
         m.submodules[f"dsp{k}"] = Instance(
             "MULT18X18D", **registers, p_GSR="DISABLED", p_RESETMODE="SYNC",
             i_CLK0=ClockSignal(), i_CE0=Const(1), i_RST0=Const(0),
-            i_SIGNEDA=Const(int(self._a_shape.signed)),
-            i_SIGNEDB=Const(int(self._b_shape.signed)),
+            i_SIGNEDA=Const(int(self._a_shape.signed)), i_SIGNEDB=Const(int(b_signed)),
             i_SOURCEA=Const(0), i_SOURCEB=Const(0),
             **{f"i_A{bit}": a[bit] for bit in range(18)},
             **{f"i_B{bit}": b[bit] for bit in range(18)},
             **{f"i_C{bit}": Const(0) for bit in range(18)},
             **{f"o_P{bit}": p[bit] for bit in range(36)})
-        m.d.comb += self.p[k].eq(p)
+        return p
 
     def _sb_mac16(self, m, k: int):
         # A and B registered, the 16 x 16 product through the pipeline register H, out on

@@ -9,7 +9,7 @@ from accelgen.systolic_config import SystolicConfig
 from .banks import BankFlags, pick
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .dsp import RegisteredProducts
+from .dsp import RegisteredProducts, packs_pairs
 from .systolic_layouts import (accumulator_shape, result_layout,
                                stream_signature,
                                weight_shape)
@@ -103,21 +103,31 @@ class WeightStationaryArray(wiring.Component):
         from_above = [0] * cols
         # the multipliers' input registers take the activation after the chain register
         # and the weight picked from its bank; their output registers hold the products
-        # (in the target's DSPs where it has them: hw/dsp.py)
+        # (in the target's DSPs where it has them: hw/dsp.py). Where two products sharing
+        # an activation fit one DSP (INT4 weights on ECP5), PE (i, j + 1) for odd j + 1
+        # multiplies a cycle early, with PE (i, j)'s activation and the bank select of
+        # that cycle, and delays its product by a register: what every PE sees is unchanged.
+        weight = weight_shape(config)
+        pairs = [(i, j) for i in range(rows) for j in range(0, cols - 1, 2)] \
+            if packs_pairs(platform, a_in[0].shape(), weight) else []
+        order = [(i, j + half) for i, j in pairs for half in range(2)]
+        order += [(i, j) for i in range(rows) for j in range(cols) if (i, j) not in order]
         m.submodules.products = products = RegisteredProducts(
-            a_in[0].shape(), weight_shape(config), rows * cols)
+            a_in[0].shape(), weight, rows * cols, shared_pairs=len(pairs))
         for i in range(rows):
             for j in range(cols):
-                held = [data_register(weight_shape(config), f"w_{i}_{j}_bank{bank}")
-                        for bank in range(2)]
+                held = [data_register(weight, f"w_{i}_{j}_bank{bank}") for bank in range(2)]
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
-                k = i * cols + j
+                k = order.index((i, j))
+                early = (i, j - 1) in pairs
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
-                m.d.comb += [products.a[k].eq(a),
-                             products.b[k].eq(pick(diagonal[i + j + 1].bank, held))]
+                m.d.comb += [products.a[k].eq(a_in[i] if early else a),
+                             products.b[k].eq(pick(diagonal[i + j + 1 - early].bank, held))]
+                product = delay(m, products.p[k], 1, name=f"late_product_{i}_{j}") \
+                    if early else products.p[k]
                 m.d.sync += [
                     a.eq(a_in[i]),
-                    partial.eq(from_above[j] + products.p[k]),
+                    partial.eq(from_above[j] + product),
                 ]
                 a_in[i], from_above[j] = a, partial
                 for bank in range(2):

@@ -11,7 +11,8 @@ import pytest
 from amaranth.back import verilog
 from amaranth.hdl import Const, Shape, signed, unsigned
 
-from accelgen.hw.dsp import DSP_OPERAND_BITS, DspTarget, RegisteredProducts
+from accelgen.hw.dsp import (DSP_OPERAND_BITS, DspTarget, RegisteredProducts,
+                              packed_bits, packs_pairs)
 from accelgen.sim.post_synthesis import cell_models
 from accelgen.tools import verilator_environment
 
@@ -48,12 +49,12 @@ def packed(rows: np.ndarray, width: int) -> list[int]:
 
 
 def products(family: str | None, a_shape: Shape, b_shape: Shape, a: np.ndarray,
-             b: np.ndarray, work, cells: int = 1) -> np.ndarray:
+             b: np.ndarray, work, cells: int = 1, shared_pairs: int = 0) -> np.ndarray:
     """What RegisteredProducts (on ``family``'s DSP, generic RTL for None) gives for
     operand pairs ``a[:, k]``, ``b[:, k]`` of product k, read two cycles after each pair
     went in; ``cells``: the DSP cells the products must take."""
     count = a.shape[1]
-    dut = RegisteredProducts(a_shape, b_shape, count)
+    dut = RegisteredProducts(a_shape, b_shape, count, shared_pairs=shared_pairs)
     target = DspTarget(family, cells) if family else None
     work.mkdir(parents=True, exist_ok=True)
     (work / "dut.v").write_text(verilog.convert(dut, name="dut", platform=target))
@@ -132,6 +133,28 @@ def test_two_8x8_products_share_an_sb_mac16(a_kind, b_kind, tmp_path):
     a, b = every_pair(a_shape, b_shape)
     a, b = np.hstack([a, a[::-1]]), np.hstack([b, b[::-1]])
     assert (products("ice40", a_shape, b_shape, a, b, tmp_path) == exact(a, b)).all()
+
+
+@pytest.mark.parametrize("a_kind,b_kind", SIGNEDNESS,
+                         ids=[f"{a.__name__}-{b.__name__}" for a, b in SIGNEDNESS])
+def test_two_int4_products_share_a_mult18x18d(a_kind, b_kind, tmp_path):
+    """a·(b_low + b_high·2^12) in one MULT18X18D: every 8-bit a with every pair of 4-bit
+    weights, both products exact (the high one corrected where the low is negative)."""
+    a_shape, b_shape = a_kind(8), b_kind(4)
+    assert packed_bits(a_shape, b_shape) <= 18
+    a, b_low, b_high = (axis.reshape(-1, 1) for axis in np.meshgrid(
+        operand_range(a_shape), operand_range(b_shape), operand_range(b_shape)))
+    a, b = np.hstack([a, a]), np.hstack([b_low, b_high])
+    got = products("ecp5", a_shape, b_shape, a, b, tmp_path, shared_pairs=1)
+    assert (got == exact(a, b)).all()
+
+
+def test_pairs_pack_only_where_they_fit():
+    target = DspTarget("ecp5", 4)
+    assert packs_pairs(target, signed(8), signed(4))      # 12-bit products, 17-bit operand
+    assert packs_pairs(target, unsigned(8), unsigned(2))
+    assert not packs_pairs(target, signed(8), signed(8))  # 16 + 8 + 1 bits
+    assert not packs_pairs(DspTarget("ice40", 4), signed(8), signed(4))  # its 8x8 mode
 
 
 def test_generic_and_fallback_products_keep_the_latency(tmp_path):
