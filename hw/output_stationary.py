@@ -6,7 +6,7 @@ from amaranth.lib import data, wiring
 from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
-from .dsp import RegisteredProducts
+from .dsp import RegisteredProducts, packs_pairs
 from .pipeline import data_register, delay, taps
 from .systolic_layouts import (accumulator_shape, operand_layout, result_layout,
                                stream_signature)
@@ -85,23 +85,33 @@ class OutputStationaryArray(wiring.Component):
         a_in = [delay(m, held.a[i], i, name=f"a_skew{i}") for i in range(rows)]
         w_in = [delay(m, held.w[j], j, name=f"w_skew{j}") for j in range(cols)]
         # every PE's product two cycles after its chain registers: in the target's DSPs
-        # with their input and output registers where it has them (hw/dsp.py)
+        # with their input and output registers where it has them (hw/dsp.py). Where two
+        # products sharing an activation fit one DSP (INT4 weights on ECP5), PE (i, j + 1)
+        # for odd j + 1 multiplies a cycle early, the operands its chain registers are
+        # about to take (the activation is PE (i, j)'s), and delays its product.
+        pairs = [(i, j) for i in range(rows) for j in range(0, cols - 1, 2)] \
+            if packs_pairs(platform, a_in[0].shape(), w_in[0].shape()) else []
+        order = [(i, j + half) for i, j in pairs for half in range(2)]
+        order += [(i, j) for i in range(rows) for j in range(cols) if (i, j) not in order]
         m.submodules.products = products = RegisteredProducts(
-            a_in[0].shape(), w_in[0].shape(), rows * cols)
+            a_in[0].shape(), w_in[0].shape(), rows * cols, shared_pairs=len(pairs))
         finished = [[None] * cols for _ in range(rows)]
         for i in range(rows):
             for j in range(cols):
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
-                k = i * cols + j
-                product = products.p[k]
+                k = order.index((i, j))
+                early = (i, j - 1) in pairs
+                product = delay(m, products.p[k], 1, name=f"late_product_{i}_{j}") \
+                    if early else products.p[k]
                 # the accumulator is cleared as its sum leaves (not gated as the next
                 # job starts), so the adder feeds it directly and the clear costs only
                 # the flip-flops' synchronous reset; it needs `rst` for the same reason
                 accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
                 finished[i][j] = data_register(accumulator_shape(config), f"finished_{i}_{j}")
                 m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j])]
-                m.d.comb += [products.a[k].eq(a), products.b[k].eq(w)]
+                m.d.comb += [products.a[k].eq(a_in[i] if early else a),
+                             products.b[k].eq(w_in[j] if early else w)]
                 a_in[i], w_in[j] = a, w
                 step = diagonal[i + j + 3]
                 total = accumulator + product

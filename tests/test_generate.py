@@ -79,7 +79,8 @@ def test_generate_for_a_device_writes_its_dsp_primitives(cli, in_tmp):
     assert code == 0
     generic = json.loads((in_tmp / "build" / "accelgen_default" / "gemm.json").read_text())
     assert generic["datapath"] == {"target": "generic", "dsp_primitives": 0, "dsp_products": 0}
-    for device, cell, cells in (("ecp5-85k", "MULT18X18D", 16), ("ice40-up5k", "SB_MAC16", 8)):
+    # 16 products of 8 x 4 bits: two to a DSP (a packed MULT18X18D, an SB_MAC16's 8x8 mode)
+    for device, cell, cells in (("ecp5-85k", "MULT18X18D", 8), ("ice40-up5k", "SB_MAC16", 8)):
         code, _, _ = cli("generate", "--unit", "gemm", "--device", device, "-o", device)
         assert code == 0
         manifest = json.loads((in_tmp / device / "gemm.json").read_text())
