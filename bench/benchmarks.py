@@ -64,6 +64,13 @@ SYNTHESIS = [
      "ecp5-85k", 82.7, 140),
     ("8x8 INT8 WS", systolic("ws8x8", rows=8, cols=8, dataflow="weight_stationary", **INT8),
      "ecp5-85k", None, 160),
+    # INT4 weights: two products to a MULT18X18D (column pairs); the INT8 siblings' targets
+    ("8x8 INT8xINT4 OS, packed pairs", systolic("os8x8_w4", rows=8, cols=8, activation_bits=8,
+                                                weight_bits=4, max_depth=256), "ecp5-85k",
+     None, 150),
+    ("8x8 INT8xINT4 WS, packed pairs", systolic("ws8x8_w4", rows=8, cols=8, activation_bits=8,
+                                                weight_bits=4, dataflow="weight_stationary"),
+     "ecp5-85k", None, 160),
 ]
 SEEDS = (1, 2, 3)
 

@@ -141,9 +141,11 @@ class RegisteredProducts(wiring.Component):
         a, b_low = self._operands(m, k, 18)
         _, b_high = self._operands(m, k + 1, 18)
         signed = self._b_shape.signed
+        # b_low + b_high·2^s as b_low's low s bits below b_high less b_low's borrow: a
+        # subtractor of 18 - s bits in front of the DSP, not one of 18
         b = Signal(18, name=f"dsp_b_packed{k}")
-        m.d.comb += b.eq((b_high.as_signed() if signed else b_high) * (1 << s) +
-                         (b_low.as_signed() if signed else b_low))
+        borrow_in = b_low[-1] if signed else 0
+        m.d.comb += b.eq(Cat(b_low[:s], (b_high - borrow_in)[:18 - s]))
         p = self._mult18x18d_instance(m, k, a, b, signed)
         low = p[:s]
         borrow = low[-1] if self._product.signed else 0
