@@ -1,9 +1,9 @@
 """Result FIFO with credits: space is reserved when work enters a pipeline, so the
 pipeline never has to stall and its results always find a slot."""
 
-from amaranth.hdl import Module, Signal, unsigned
+from amaranth.hdl import Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 
@@ -50,18 +50,34 @@ class CreditFIFO(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        # SyncFIFOBuffered refuses writes when its memory part (depth - 1 entries) is
-        # full even if its output register is about to take one; one spare entry makes
-        # every credited write land.
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=len(self.w_data.as_value()),
-                                                    depth=self._depth + 1)
+        # Credited writes always find room, so the memory's write enable is w_en itself
+        # (no level compare in front of a wide LUT RAM's write enables, which was the
+        # arrays' critical path with SyncFIFOBuffered). The memory holds ``depth``
+        # entries, the read port's output register one more: a spare, as before.
+        depth = self._depth
+        width = len(self.w_data.as_value())
+        m.submodules.memory = memory = Memory(shape=width, depth=depth, init=[])
+        write, read = memory.write_port(), memory.read_port()
+        write_address = Signal(range(depth))
+        read_address = Signal(range(depth))
+        stored = Signal(range(depth + 1))       # entries in the memory, not yet read out
+        out_valid = Signal()
+        load = Signal()                        # memory -> output register
         m.d.comb += [
-            fifo.w_en.eq(self.w_en),
-            fifo.w_data.eq(self.w_data),
-            self.result.valid.eq(fifo.r_rdy),
-            self.result.payload.eq(fifo.r_data),
-            fifo.r_en.eq(self.result.ready),
+            write.en.eq(self.w_en), write.addr.eq(write_address), write.data.eq(self.w_data),
+            load.eq((stored != 0) & (~out_valid | self.result.ready)),
+            read.en.eq(load), read.addr.eq(read_address),
+            self.result.valid.eq(out_valid), self.result.payload.eq(read.data),
         ]
+        with m.If(self.w_en):
+            m.d.sync += write_address.eq(Mux(write_address == depth - 1, 0, write_address + 1))
+        with m.If(load):
+            m.d.sync += read_address.eq(Mux(read_address == depth - 1, 0, read_address + 1))
+        m.d.sync += stored.eq(stored + self.w_en - load)
+        with m.If(load):
+            m.d.sync += out_valid.eq(1)
+        with m.Elif(self.result.ready):
+            m.d.sync += out_valid.eq(0)
         # Two free-running counters instead of one up/down counter: each only adds, so
         # the handshakes drive their enables, not an adder-and-compare chain.
         counter_bits = (2 * self._depth).bit_length()
