@@ -72,6 +72,16 @@ def packs_pairs(platform, a_shape, b_shape) -> bool:
         packed_bits(Shape.cast(a_shape), Shape.cast(b_shape)) <= DSP_OPERAND_BITS["ecp5"]
 
 
+def column_pair_order(rows: int, cols: int, paired: bool) -> tuple[list, int]:
+    """The PEs (i, j) of a rows x cols array in RegisteredProducts' order, and how many
+    shared pairs lead it: with ``paired``, (i, j) and (i, j + 1) for even j side by side,
+    then any PE of an odd last column."""
+    pairs = [(i, j + half) for i in range(rows) for j in range(0, cols - 1, 2)
+             for half in range(2)] if paired else []
+    rest = [(i, j) for i in range(rows) for j in range(cols) if (i, j) not in pairs]
+    return pairs + rest, len(pairs) // 2
+
+
 class RegisteredProducts(wiring.Component):
     """``p[k]`` is ``a[k] * b[k]`` of two cycles before, for ``count`` products of the
     same shapes: one register stage on the operands, one on the product (no reset: the
@@ -132,7 +142,7 @@ class RegisteredProducts(wiring.Component):
 
     def _mult18x18d(self, m, k: int):
         a, b = self._operands(m, k, 18)
-        m.d.comb += self.p[k].eq(self._mult18x18d_instance(m, k, a, b, self._b_shape.signed))
+        m.d.comb += self.p[k].eq(self._mult18x18d_instance(m, k, a, b))
 
     def _mult18x18d_pair(self, m, k: int):
         # a·(b_low + b_high·2^s): the low product is the low s bits; the high one the rest,
@@ -146,12 +156,12 @@ class RegisteredProducts(wiring.Component):
         b = Signal(18, name=f"dsp_b_packed{k}")
         borrow_in = b_low[-1] if signed else 0
         m.d.comb += b.eq(Cat(b_low[:s], (b_high - borrow_in)[:18 - s]))
-        p = self._mult18x18d_instance(m, k, a, b, signed)
+        p = self._mult18x18d_instance(m, k, a, b)
         low = p[:s]
         borrow = low[-1] if self._product.signed else 0
         m.d.comb += [self.p[k].eq(low), self.p[k + 1].eq(p[s:] + borrow)]
 
-    def _mult18x18d_instance(self, m, k: int, a, b, b_signed: bool) -> Signal:
+    def _mult18x18d_instance(self, m, k: int, a, b) -> Signal:
         """A MULT18X18D of the 18-bit ``a`` and ``b``, registered; its 36-bit product."""
         # REG_INPUTA/B and REG_OUTPUT on CLK0 (nextpnr-ecp5 times NONE, INPUT, OUTPUT and
         # ALL; it ignores REG_PIPELINE); SRIA/SRIB stay unconnected (nextpnr issue 208)
@@ -162,7 +172,7 @@ class RegisteredProducts(wiring.Component):
         m.submodules[f"dsp{k}"] = Instance(
             "MULT18X18D", **registers, p_GSR="DISABLED", p_RESETMODE="SYNC",
             i_CLK0=ClockSignal(), i_CE0=Const(1), i_RST0=Const(0),
-            i_SIGNEDA=Const(int(self._a_shape.signed)), i_SIGNEDB=Const(int(b_signed)),
+            i_SIGNEDA=Const(int(self._a_shape.signed)), i_SIGNEDB=Const(int(self._b_shape.signed)),
             i_SOURCEA=Const(0), i_SOURCEB=Const(0),
             **{f"i_A{bit}": a[bit] for bit in range(18)},
             **{f"i_B{bit}": b[bit] for bit in range(18)},

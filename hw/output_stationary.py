@@ -6,7 +6,7 @@ from amaranth.lib import data, wiring
 from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
-from .dsp import RegisteredProducts, packs_pairs
+from .dsp import RegisteredProducts, column_pair_order, packs_pairs
 from .pipeline import data_register, delay, taps
 from .systolic_layouts import (accumulator_shape, operand_layout, result_layout,
                                stream_signature)
@@ -89,19 +89,17 @@ class OutputStationaryArray(wiring.Component):
         # products sharing an activation fit one DSP (INT4 weights on ECP5), PE (i, j + 1)
         # for odd j + 1 multiplies a cycle early, the operands its chain registers are
         # about to take (the activation is PE (i, j)'s), and delays its product.
-        pairs = [(i, j) for i in range(rows) for j in range(0, cols - 1, 2)] \
-            if packs_pairs(platform, a_in[0].shape(), w_in[0].shape()) else []
-        order = [(i, j + half) for i, j in pairs for half in range(2)]
-        order += [(i, j) for i in range(rows) for j in range(cols) if (i, j) not in order]
+        paired = packs_pairs(platform, a_in[0].shape(), w_in[0].shape())
+        order, pairs = column_pair_order(rows, cols, paired)
         m.submodules.products = products = RegisteredProducts(
-            a_in[0].shape(), w_in[0].shape(), rows * cols, shared_pairs=len(pairs))
+            a_in[0].shape(), w_in[0].shape(), rows * cols, shared_pairs=pairs)
         finished = [[None] * cols for _ in range(rows)]
         for i in range(rows):
             for j in range(cols):
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
                 k = order.index((i, j))
-                early = (i, j - 1) in pairs
+                early = paired and j % 2 == 1
                 product = delay(m, products.p[k], 1, name=f"late_product_{i}_{j}") \
                     if early else products.p[k]
                 # the accumulator is cleared as its sum leaves (not gated as the next

@@ -9,7 +9,7 @@ from accelgen.systolic_config import SystolicConfig
 from .banks import BankFlags, pick
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .dsp import RegisteredProducts, packs_pairs
+from .dsp import RegisteredProducts, column_pair_order, packs_pairs
 from .systolic_layouts import (accumulator_shape, result_layout,
                                stream_signature,
                                weight_shape)
@@ -108,18 +108,16 @@ class WeightStationaryArray(wiring.Component):
         # multiplies a cycle early, with PE (i, j)'s activation and the bank select of
         # that cycle, and delays its product by a register: what every PE sees is unchanged.
         weight = weight_shape(config)
-        pairs = [(i, j) for i in range(rows) for j in range(0, cols - 1, 2)] \
-            if packs_pairs(platform, a_in[0].shape(), weight) else []
-        order = [(i, j + half) for i, j in pairs for half in range(2)]
-        order += [(i, j) for i in range(rows) for j in range(cols) if (i, j) not in order]
+        paired = packs_pairs(platform, a_in[0].shape(), weight)
+        order, pairs = column_pair_order(rows, cols, paired)
         m.submodules.products = products = RegisteredProducts(
-            a_in[0].shape(), weight, rows * cols, shared_pairs=len(pairs))
+            a_in[0].shape(), weight, rows * cols, shared_pairs=pairs)
         for i in range(rows):
             for j in range(cols):
                 held = [data_register(weight, f"w_{i}_{j}_bank{bank}") for bank in range(2)]
                 a = data_register(a_in[i].shape(), f"a_{i}_{j}")
                 k = order.index((i, j))
-                early = (i, j - 1) in pairs
+                early = paired and j % 2 == 1
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
                 m.d.comb += [products.a[k].eq(a_in[i] if early else a),
                              products.b[k].eq(pick(diagonal[i + j + 1 - early].bank, held))]
