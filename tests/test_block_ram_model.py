@@ -89,8 +89,8 @@ module tb;
   initial begin
     for (cycle = 0; cycle < {cycles}; cycle = cycle + 1) begin
       // half the traffic on 8 addresses: reads of just-written words
-      write_address = $random(seed) % 2 ? $random(seed) : $random(seed) % 8;
-      read_address = $random(seed) % 2 ? $random(seed) : write_address ^ ($random(seed) % 2);
+      write_address = $random(seed) & 1 ? $random(seed) : $random(seed) & 7;
+      read_address = $random(seed) & 1 ? $random(seed) : write_address ^ ($random(seed) & 1);
       data = {{$random(seed), $random(seed)}};
       write_enable = {{{words}{{$random(seed)}}}};
       read_enable = ~({{{words}{{$random(seed)}}}} & {{{words}{{$random(seed)}}}});
