@@ -14,9 +14,9 @@ from .pipeline import data_register
 class BitLinearRescale(wiring.Component):
     """y[o] = sat(round(sums[o] · c / 2^F)), c = weight_scale · activation_scale exactly.
 
-    The scales arrive two cycles ahead of the sums, so c is ready when they come. Every
-    product is a registered one (hw/dsp.py: a DSP with its own registers on the device):
-    c, and per lane the row sum times each 16-bit half of c. Lanes
+    The scales arrive PRODUCT_LATENCY cycles ahead of the sums, so c is ready with them.
+    Every product is a registered one (hw/dsp.py: a DSP with its own registers on the
+    device): c, and per lane the row sum times each 16-bit half of c. Lanes
     ``o >= rows_valid`` (padding rows of a matrix) give 0. The halves' products are
     added and rounded half up once; results leave ``config.rescale_stages`` cycles after
     the sums (golden: golden.ternary.combined_scale and rescale).

@@ -57,11 +57,19 @@ def dsp_target(platform) -> DspTarget | None:
     return getattr(platform, "accelgen_dsp_target", None)
 
 
+# cycles from the operands to their product in RegisteredProducts, on every target
+PRODUCT_LATENCY = 2
+
+
+def product_shape(a_shape, b_shape) -> Shape:
+    """The exact product's shape: as wide as both operands, signed if either is."""
+    return (Const(0, Shape.cast(a_shape)) * Const(0, Shape.cast(b_shape))).shape()
+
+
 def packed_bits(a_shape: Shape, b_shape: Shape) -> int:
     """Width of b_low + b_high·2^s, s the product's width: two products a·b_low, a·b_high
     in one multiplier's a·(b_low + b_high·2^s), their bits apart."""
-    product = (Const(0, a_shape) * Const(0, b_shape)).shape()
-    return product.width + b_shape.width + int(b_shape.signed)
+    return product_shape(a_shape, b_shape).width + b_shape.width + int(b_shape.signed)
 
 
 def packs_pairs(platform, a_shape, b_shape) -> bool:
@@ -83,8 +91,9 @@ def column_pair_order(rows: int, cols: int, paired: bool) -> tuple[list, int]:
 
 
 class RegisteredProducts(wiring.Component):
-    """``p[k]`` is ``a[k] * b[k]`` of two cycles before, for ``count`` products of the
-    same shapes: one register stage on the operands, one on the product (no reset: the
+    """``p[k]`` is ``a[k] * b[k]`` of PRODUCT_LATENCY (two) cycles before, for ``count``
+    products of the same shapes: one register stage on the operands, one on the product
+    (no reset: the
     control bits beside the data say when it is valid). On iCE40, products of operands up
     to 8 bits go two to an SB_MAC16 (its 8x8 mode); on ECP5 the first ``shared_pairs``
     pairs (2q, 2q + 1), whose ``a`` the caller keeps equal, go two to a MULT18X18D where
@@ -105,7 +114,7 @@ class RegisteredProducts(wiring.Component):
         self._count = count
         self._shared_pairs = shared_pairs
         assert 2 * shared_pairs <= count
-        self._product = product = (Const(0, self._a_shape) * Const(0, self._b_shape)).shape()
+        self._product = product = product_shape(self._a_shape, self._b_shape)
         super().__init__({"a": In(data.ArrayLayout(self._a_shape, count)),
                           "b": In(data.ArrayLayout(self._b_shape, count)),
                           "p": Out(data.ArrayLayout(product, count))})

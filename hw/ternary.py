@@ -12,6 +12,7 @@ from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 from .banks import BankFlags, pick
 from .bitlinear_rescale import BitLinearRescale
 from .credit_fifo import result_fifo
+from .dsp import PRODUCT_LATENCY
 from .mlgru_cell import MLGRUCell
 from .pipeline import data_register, taps
 from .streams import stream_signature
@@ -194,7 +195,7 @@ class TernaryUnit(wiring.Component):
             with m.If(at_sum.valid):
                 m.d.sync += total.eq(Mux(at_sum.result, 0, row_sum))
             m.d.comb += rescale.sums[row].eq(row_sum)
-        ahead = stage[accumulate_stage - 2]      # the scale product takes two cycles
+        ahead = stage[accumulate_stage - PRODUCT_LATENCY]     # c is ready with the sums
         m.d.comb += [rescale.rows_valid.eq(at_sum.rows_valid),
                      rescale.weight_scale.eq(ahead.weight_scale),
                      rescale.activation_scale.eq(ahead.activation_scale)]

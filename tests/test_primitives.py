@@ -9,10 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 from amaranth.back import verilog
-from amaranth.hdl import Const, Shape, signed, unsigned
+from amaranth.hdl import Shape, signed, unsigned
 
 from accelgen.hw.dsp import (DSP_OPERAND_BITS, DspTarget, RegisteredProducts,
-                              packed_bits, packs_pairs)
+                              packed_bits, packs_pairs, product_shape)
 from accelgen.sim.post_synthesis import cell_models
 from accelgen.tools import verilator_environment
 
@@ -60,7 +60,7 @@ def products(family: str | None, a_shape: Shape, b_shape: Shape, a: np.ndarray,
     (work / "dut.v").write_text(verilog.convert(dut, name="dut", platform=target))
     if target is not None:
         assert (target.cells, target.products) == (cells, count), "the DSPs were not taken"
-    product = (Const(0, a_shape) * Const(0, b_shape)).shape()
+    product = product_shape(a_shape, b_shape)
     (work / "tb.v").write_text(TESTBENCH.format(
         a_bits=a_shape.width * count, b_bits=b_shape.width * count,
         p_bits=product.width * count, pairs=len(a)))
