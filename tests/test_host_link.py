@@ -267,4 +267,11 @@ def test_accelgen_serve_command(in_tmp):
             assert list(accelerator.units) == ["gemm"]
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            # seen once in a fresh-clone CI run, not reproduced: keep what it said
+            process.kill()
+            _, err = process.communicate()
+            raise AssertionError(f"serve did not stop on SIGINT in 20 s: {err[-2000:]}")
+        assert code == 0
