@@ -111,14 +111,17 @@ def render_unit(design: DesignConfig, unit_name: str,
 
 def datapath(device_name: str | None, target) -> dict:
     """What the manifest says of the netlist's datapath: generic, or which DSP primitives
-    it instantiates (each with its input and output registers)."""
+    it instantiates (each with its input and output registers) and how many ternary adds
+    it folds into carry chains (hw/ternary_adder.py)."""
     if target is None:
-        return {"target": "generic", "dsp_primitives": 0, "dsp_products": 0}
+        return {"target": "generic", "dsp_primitives": 0, "dsp_products": 0,
+                "carry_chain_adders": 0}
     from .synth.devices import device
     return {"target": device_name, "dsp_primitives": target.cells,
             "dsp_products": target.products,
             "dsp_cell": device(device_name).dsp_cell,
-            "dsp_registers": "inputs and output (2 cycles)"}
+            "dsp_registers": "inputs and output (2 cycles)",
+            "carry_chain_adders": target.carry_adders}
 
 
 def _write_unit(design: DesignConfig, unit_name: str, out_dir: Path, rendered) -> Generated:

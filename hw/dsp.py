@@ -28,11 +28,13 @@ DUAL_OPERAND_BITS = {"ice40": 8}
 @dataclass
 class DspTarget:
     """The family whose DSP primitives to use and how many of its DSPs are still free;
-    multipliers claim them as they elaborate (the units of one system share them)."""
+    multipliers claim them as they elaborate (the units of one system share them). It
+    is also the target of the carry-chain adders (hw/ternary_adder.py)."""
     family: str
     free: int
     cells: int = 0          # DSP cells claimed
     products: int = 0       # the multipliers they hold
+    carry_adders: int = 0   # ternary adds folded into carry chains
 
     def claim(self, a_bits: int, b_bits: int, products: int = 1,
               packed: bool = False) -> bool:

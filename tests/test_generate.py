@@ -78,7 +78,8 @@ def test_generate_for_a_device_writes_its_dsp_primitives(cli, in_tmp):
     code, _, _ = cli("generate", "--unit", "gemm")
     assert code == 0
     generic = json.loads((in_tmp / "build" / "accelgen_default" / "gemm.json").read_text())
-    assert generic["datapath"] == {"target": "generic", "dsp_primitives": 0, "dsp_products": 0}
+    assert generic["datapath"] == {"target": "generic", "dsp_primitives": 0, "dsp_products": 0,
+                                   "carry_chain_adders": 0}
     # 16 products of 8 x 4 bits: two to a DSP (a packed MULT18X18D, an SB_MAC16's 8x8 mode)
     for device, cell, cells in (("ecp5-85k", "MULT18X18D", 8), ("ice40-up5k", "SB_MAC16", 8)):
         code, _, _ = cli("generate", "--unit", "gemm", "--device", device, "-o", device)
@@ -87,5 +88,12 @@ def test_generate_for_a_device_writes_its_dsp_primitives(cli, in_tmp):
         assert manifest["datapath"]["dsp_primitives"] == cells
         assert manifest["datapath"]["dsp_products"] == 16
         assert (in_tmp / device / "gemm.v").read_text().count(f"{cell} #(") == cells
+    # the ternary unit's 4 x 2 lanes: each row's lanes in two pairs, each pair's second
+    # select folded into an ECP5 carry chain (none on iCE40: SB_CARRY cannot take it)
+    for device, adders in (("ecp5-85k", 4), ("ice40-up5k", 0)):
+        code, _, _ = cli("generate", "--unit", "bitlinear", "--device", device, "-o", device)
+        manifest = json.loads((in_tmp / device / "bitlinear.json").read_text())
+        assert code == 0 and manifest["datapath"]["carry_chain_adders"] == adders
+        assert (in_tmp / device / "bitlinear.v").read_text().count("CCU2C #(") == adders * 5
     code, _, err = cli("generate", "--device", "xc7", "-o", "nothing")
     assert code == 2 and "unknown device 'xc7'" in err and not (in_tmp / "nothing").exists()

@@ -21,8 +21,9 @@ SYSTOLIC = {
 }
 # one of every other kind: each has block RAM (DP16KD on ECP5: our model) and the ternary
 # unit's rescale products are DSP primitives (yosys's iCE40 DSP inference maps them wrong)
+# and, on ECP5, its lane pairs carry chains (3 lanes: a pair and one alone)
 OTHER_KINDS = {
-    "ternary": {"kind": "ternary", "lanes_in": 2, "lanes_out": 1, "max_rows": 8,
+    "ternary": {"kind": "ternary", "lanes_in": 3, "lanes_out": 2, "max_rows": 8,
                 "max_cols": 8, "double_buffer": False},
     "bitserial": {"kind": "bitserial", "pes": 2, "lanes": 2, "group_size": 16,
                   "datatypes": ["int3", "int4", "fp3", "fp4"], "max_groups": 2},
