@@ -148,7 +148,7 @@ class TernaryConfig(UnitConfig):
     @property
     def rescale_stages(self) -> int:
         """Register stages of the BitLinear rescale, sums in to y out."""
-        return 4
+        return 5
 
     @property
     def mlgru_stages(self) -> int:
@@ -158,11 +158,11 @@ class TernaryConfig(UnitConfig):
     @property
     def latency(self) -> int:
         """Cycles from the beat of a one-beat vector (cols <= lanes_in) to its first
-        result beat, on an idle unit with its weights loaded: issue, read, decode, the
-        tree, accumulate and rescale, FIFO (2); the MLGRU cell adds the W_c and W_g
-        words and its stages."""
+        result beat, on an idle unit with its weights loaded: issue, read, the read
+        register, decode, the tree, accumulate and rescale, FIFO (2); the MLGRU cell adds
+        the W_c and W_g words and its stages."""
         cell = 2 + self.mlgru_stages if self.mlgru else 0
-        return 5 + self.tree_stages + self.rescale_stages + cell
+        return 6 + self.tree_stages + self.rescale_stages + cell
 
     @property
     def result_fifo_depth(self) -> int:

@@ -8,23 +8,27 @@ from amaranth.lib.wiring import In, Out
 from accelgen.ternary_config import SCALE_BITS, TernaryConfig
 
 from .arithmetic import round_saturate
-from .dsp import RegisteredProducts
+from .dsp import PRODUCT_LATENCY, RegisteredProducts
 from .pipeline import data_register
 
 class BitLinearRescale(wiring.Component):
     """y[o] = sat(round(sums[o] · c / 2^F)), c = weight_scale · activation_scale exactly.
 
-    The scales arrive PRODUCT_LATENCY cycles ahead of the sums, so c is ready with them.
-    Every product is a registered one (hw/dsp.py: a DSP with its own registers on the
-    device): c, and per lane the row sum times each 16-bit half of c. Lanes
-    ``o >= rows_valid`` (padding rows of a matrix) give 0. The halves' products are
-    added and rounded half up once; results leave ``config.rescale_stages`` cycles after
-    the sums (golden: golden.ternary.combined_scale and rescale).
+    The sums (with ``rows_valid``) enter a register first: on a large unit the DSPs
+    sit columns away from the adders. The scales arrive SCALES_AHEAD cycles ahead of
+    the sums, so c is ready with the registered sums. Every product is a registered one
+    (hw/dsp.py: a DSP with its own registers on the device): c, and per lane the row sum
+    times each 16-bit half of c. Lanes ``o >= rows_valid`` (padding rows of a matrix)
+    give 0. The halves' products are added and rounded half up once; results leave
+    ``config.rescale_stages`` cycles after the sums (golden:
+    golden.ternary.combined_scale and rescale).
 
     Parameters
     ----------
     config : TernaryConfig
     """
+
+    SCALES_AHEAD = PRODUCT_LATENCY - 1
 
     def __init__(self, config: TernaryConfig):
         self._config = config
@@ -47,7 +51,8 @@ class BitLinearRescale(wiring.Component):
         m.submodules.halves = halves = RegisteredProducts(
             signed(config.sum_bits), unsigned(SCALE_BITS), 2 * config.lanes_out)
         for lane in range(config.lanes_out):
-            in_matrix = Mux(lane < self.rows_valid, self.sums[lane], 0)
+            in_matrix = data_register(signed(config.sum_bits), f"sum{lane}")
+            m.d.sync += in_matrix.eq(Mux(lane < self.rows_valid, self.sums[lane], 0))
             m.d.comb += [halves.a[2 * lane].eq(in_matrix), halves.a[2 * lane + 1].eq(in_matrix),
                          halves.b[2 * lane].eq(c[:SCALE_BITS]),
                          halves.b[2 * lane + 1].eq(c[SCALE_BITS:])]

@@ -9,10 +9,9 @@ from accelgen.formats.ternary_codes import base3_byte
 from accelgen.numbers import index_range
 from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
-from .banks import BankFlags, pick
+from .banks import BANKED_MEMORY, BankFlags, pick
 from .bitlinear_rescale import BitLinearRescale
 from .credit_fifo import result_fifo
-from .dsp import PRODUCT_LATENCY
 from .mlgru_cell import MLGRUCell
 from .pipeline import data_register, taps
 from .streams import stream_signature
@@ -80,7 +79,8 @@ class TernaryUnit(wiring.Component):
 
         # --- weights: packed words in the bank of their job; vectors: two slots ----------
         m.submodules.weight_memory = weight_memory = Memory(
-            shape=unsigned(config.word_bits), depth=banks * bank_words, init=[])
+            shape=unsigned(config.word_bits), depth=banks * bank_words, init=[],
+            attrs=BANKED_MEMORY)
         weight_write, weight_read = weight_memory.write_port(), weight_memory.read_port()
         m.submodules.loader = loader = WeightLoader(config)
         m.submodules.banks = bank_flags = BankFlags(banks)
@@ -164,20 +164,25 @@ class TernaryUnit(wiring.Component):
             flags.weight_scale.eq(active.scale), flags.activation_scale.eq(current.scale),
         ]
         tree = config.tree_stages
-        accumulate_stage = 2 + tree
+        accumulate_stage = 3 + tree
         done_stage = accumulate_stage + config.rescale_stages
         stage = taps(m, flags, done_stage, name="flags")
 
-        # Stage 1: the read word is unpacked to two bits per weight, and activation
-        # lanes past the matrix's columns are zeroed; stage 2 holds both.
-        word = _two_bit_weights(m, config, weight_read.data)
+        # Stage 1: the block RAMs' words go straight into registers (stage 2): a DP16KD's
+        # clock-to-out is 5.8 ns on ECP5 speed 6 (yosys never uses its output register).
+        # Then the word is unpacked to two bits per weight, and activation lanes past the
+        # matrix's columns are zeroed; stage 3 holds both.
+        read_word = data_register(unsigned(config.word_bits), "read_word")
+        read_chunk = data_register(len(vectors.data.as_value()), "read_chunk")
+        m.d.sync += [read_word.eq(weight_read.data), read_chunk.eq(vectors.data)]
+        word = _two_bit_weights(m, config, read_word)
         m.submodules.dot = dot = TernaryDotProducts(config)
         weights = data_register(unsigned(2 * config.weights_per_word), "trits")
-        x_in = data.View(dot.x.shape(), vectors.data.as_value())
+        x_in = data.View(dot.x.shape(), read_chunk)
         x = Signal(dot.x.shape(), name="x", reset_less=True)
         m.d.sync += weights.eq(word)
         for lane in range(li):
-            m.d.sync += x[lane].eq(Mux(lane < stage[1].cols_valid, x_in[lane], 0))
+            m.d.sync += x[lane].eq(Mux(lane < stage[2].cols_valid, x_in[lane], 0))
         m.d.comb += [dot.nonzero.eq(Cat(*(weights[2 * k] for k in range(config.weights_per_word)))),
                      dot.negative.eq(Cat(*(weights[2 * k + 1]
                                            for k in range(config.weights_per_word)))),
@@ -195,7 +200,7 @@ class TernaryUnit(wiring.Component):
             with m.If(at_sum.valid):
                 m.d.sync += total.eq(Mux(at_sum.result, 0, row_sum))
             m.d.comb += rescale.sums[row].eq(row_sum)
-        ahead = stage[accumulate_stage - PRODUCT_LATENCY]     # c is ready with the sums
+        ahead = stage[accumulate_stage - BitLinearRescale.SCALES_AHEAD]
         m.d.comb += [rescale.rows_valid.eq(at_sum.rows_valid),
                      rescale.weight_scale.eq(ahead.weight_scale),
                      rescale.activation_scale.eq(ahead.activation_scale)]

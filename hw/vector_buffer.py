@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from accelgen.numbers import ceil_log2, index_range
 
-from .banks import pick
+from .banks import BANKED_MEMORY, pick
 
 
 class VectorBuffer(wiring.Component):
@@ -53,9 +53,10 @@ class VectorBuffer(wiring.Component):
         m = Module()
         max_chunks = self._max_chunks
         chunk_bits = ceil_log2(max_chunks)
-        # block RAM even when shallow: as LUT RAM it would cost more LUTs than a lane
+        # block RAM even when shallow: as LUT RAM it would cost more LUTs than a lane; a
+        # slot's words are used only while it is full, and a full slot takes no writes
         m.submodules.memory = memory = Memory(shape=self._x, depth=2 << chunk_bits, init=[],
-                                              attrs={"ram_style": "block"})
+                                              attrs={"ram_style": "block", **BANKED_MEMORY})
         write, read = memory.write_port(), memory.read_port()
 
         fill_slot = Signal()
