@@ -70,9 +70,10 @@ def test_every_dsp_is_registered(family, in_tmp):
     units = {name: dict(settings, rows=3, cols=3) for name, settings in SYSTOLIC.items()}
     units["ternary"] = OTHER_KINDS["ternary"]
     # (products, DSP cells): 9 products of 3x3 INT8xINT4 arrays (on ECP5 a column pair of
-    # each row packed into one MULT18X18D); the scale and two halves
+    # each row packed into one MULT18X18D); the ternary unit's scale and two halves for
+    # each of its two output lanes
     expected = {"os_int8x4": (9, {"ice40": 5, "ecp5": 6}[family]),
-                "ws_int8x4": (9, {"ice40": 5, "ecp5": 6}[family]), "ternary": (3, 3)}
+                "ws_int8x4": (9, {"ice40": 5, "ecp5": 6}[family]), "ternary": (5, 5)}
     report = synthesize(design(units), device_name)
     for name in units:
         netlist = json.loads((in_tmp / "build" / "post" / "synth" / device_name / name /
