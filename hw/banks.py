@@ -7,14 +7,6 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 
-# Memory attributes for banks that take turns: a read never uses a word written in the
-# same cycle (writes go to a bank or slot that is not being read), so yosys need not
-# emulate read-during-write, which costs a LUT and a flip-flop per data bit at the
-# RAM's output (on the ternary unit's 512-bit weight word: 512 LUT4 on the critical
-# path). The post-synthesis regressions run the netlists built this way.
-BANKED_MEMORY = {"no_rw_check": 1}
-
-
 def pick(select, values: list):
     """``values[select]`` for one or two banks, as a Mux (not an ``Array``: Icarus never
     evaluates the case block an Array becomes until one of its inputs changes, so a

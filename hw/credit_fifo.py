@@ -6,6 +6,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from .memory_attributes import READS_APART_FROM_WRITES
+
 
 class CreditFIFO(wiring.Component):
     """A FIFO whose free space is handed out in advance.
@@ -53,10 +55,12 @@ class CreditFIFO(wiring.Component):
         # Credited writes always find room, so the memory's write enable is w_en itself
         # (no level compare in front of a wide LUT RAM's write enables, which was the
         # arrays' critical path with SyncFIFOBuffered). The memory holds ``depth``
-        # entries, the read port's output register one more: a spare, as before.
+        # entries, the read port's output register one more: a spare, as before. An entry
+        # is read only once stored (0 < stored < depth while a write goes elsewhere).
         depth = self._depth
         width = len(self.w_data.as_value())
-        m.submodules.memory = memory = Memory(shape=width, depth=depth, init=[])
+        m.submodules.memory = memory = Memory(shape=width, depth=depth, init=[],
+                                              attrs=READS_APART_FROM_WRITES)
         write, read = memory.write_port(), memory.read_port()
         write_address = Signal(range(depth))
         read_address = Signal(range(depth))

@@ -9,9 +9,10 @@ from accelgen.formats.ternary_codes import base3_byte
 from accelgen.numbers import index_range
 from accelgen.ternary_config import SCALE_BITS, Packing, TernaryConfig
 
-from .banks import BANKED_MEMORY, BankFlags, pick
+from .banks import BankFlags, pick
 from .bitlinear_rescale import BitLinearRescale
 from .credit_fifo import result_fifo
+from .memory_attributes import READS_APART_FROM_WRITES
 from .mlgru_cell import MLGRUCell
 from .pipeline import data_register, taps
 from .streams import stream_signature
@@ -80,7 +81,7 @@ class TernaryUnit(wiring.Component):
         # --- weights: packed words in the bank of their job; vectors: two slots ----------
         m.submodules.weight_memory = weight_memory = Memory(
             shape=unsigned(config.word_bits), depth=banks * bank_words, init=[],
-            attrs=BANKED_MEMORY)
+            attrs=READS_APART_FROM_WRITES)
         weight_write, weight_read = weight_memory.write_port(), weight_memory.read_port()
         m.submodules.loader = loader = WeightLoader(config)
         m.submodules.banks = bank_flags = BankFlags(banks)

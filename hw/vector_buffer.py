@@ -8,7 +8,8 @@ from amaranth.lib.wiring import In, Out
 
 from accelgen.numbers import ceil_log2, index_range
 
-from .banks import BANKED_MEMORY, pick
+from .banks import pick
+from .memory_attributes import READS_APART_FROM_WRITES
 
 
 class VectorBuffer(wiring.Component):
@@ -55,8 +56,9 @@ class VectorBuffer(wiring.Component):
         chunk_bits = ceil_log2(max_chunks)
         # block RAM even when shallow: as LUT RAM it would cost more LUTs than a lane; a
         # slot's words are used only while it is full, and a full slot takes no writes
-        m.submodules.memory = memory = Memory(shape=self._x, depth=2 << chunk_bits, init=[],
-                                              attrs={"ram_style": "block", **BANKED_MEMORY})
+        m.submodules.memory = memory = Memory(
+            shape=self._x, depth=2 << chunk_bits, init=[],
+            attrs={"ram_style": "block", **READS_APART_FROM_WRITES})
         write, read = memory.write_port(), memory.read_port()
 
         fill_slot = Signal()
