@@ -20,7 +20,7 @@ from accelgen.benchmark import bench
 from accelgen.config import single_unit_design
 from accelgen.files import write_atomically
 from accelgen.synth.devices import DEVICES
-from accelgen.synth.flow import cells_by_module, count_resources, synthesize
+from accelgen.synth.flow import cells_by_module, count_resources, fmax_spread, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,13 +88,19 @@ TERNARY_UTILIZATION = [
 # reach of this flow on two cores: 32x32 lanes (about 26,000 LUT4 after yosys) did not
 # finish nextpnr in the flow's 3000 s, and on 48x48 YoWASP yosys runs out of stack
 # ("call stack exhausted") in ABC9 and in classic ABC alike.
+# (label, design, device, issue 14's target: LUT4 per MAC, median MHz)
 TERNARY_SYNTHESIS = [
-    ("16x16 lanes, 256x256, 2bit", ternary("t16", **TERNARY_16), "ecp5-85k"),
+    ("16x16 lanes, 256x256, 2bit", ternary("t16", **TERNARY_16), "ecp5-85k", (14, 125)),
     ("16x16 lanes, 256x256, base3", ternary("t16b3", packing="base3", **TERNARY_16),
-     "ecp5-85k"),
+     "ecp5-85k", None),
     ("8x2 lanes, 64x128, 2bit", ternary("t8x2", lanes_in=8, lanes_out=2, max_rows=64,
-                                        max_cols=128), "ice40-up5k"),
+                                        max_cols=128), "ice40-up5k", None),
 ]
+
+
+def design_of(label: str):
+    return next(design for name, design, *_ in TERNARY_SYNTHESIS if name == label)
+
 # the same 16 x 16 MACs per cycle on the systolic array with 2-bit weights
 SYSTOLIC_W2 = systolic("ws16x16_w2", rows=16, cols=16, activation_bits=8, weight_bits=2,
                        dataflow="weight_stationary")
@@ -169,7 +175,6 @@ def utilization_table() -> list[str]:
 
 
 def synthesis_table() -> list[str]:
-    from accelgen.synth.flow import fmax_spread
     lines = ["| config | device | LUT4 | FF | DSP | BRAM | Fmax seeds 1-3, MHz (min / median "
              "/ max) | target | naive reference | peak GMAC/s (median) | critical path (seed "
              "1) | flow |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -180,7 +185,7 @@ def synthesis_table() -> list[str]:
         versus = f"{reference} MHz ({middle / reference - 1:+.0%})" if reference else "—"
         config = design.units["array"]
         gmacs = config.rows * config.cols * middle / 1000
-        met = "met" if middle >= target else "not met"
+        met = _met(middle >= target)
         lines.append(f"| {label} | {device} | {cost['lut4']} | {cost['ff']} | {cost['dsp']} | "
                      f"{cost['bram']} | {low} / {middle} / {high} | ≥ {target} ({met}) | "
                      f"{versus} | {gmacs:.2f} | `{cost['critical_path']}` | {cost['flow']} |")
@@ -201,28 +206,42 @@ def ternary_utilization_table() -> list[str]:
     return lines
 
 
-def _per_mac_row(label, device, cost, macs, utilization) -> tuple[str, float]:
-    rate = macs * utilization * cost["fmax_mhz"] * 1e6
+def _met(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
+def _per_mac_row(label, device, cost, macs, target: str = "—") -> tuple[str, float]:
+    """A row of the ternary table and the MAC rate at the median Fmax over the seeds."""
+    low, middle, high = fmax_spread(cost["fmax_by_seed"])
+    rate = macs * middle * 1e6
     return (f"| {label} | {device} | {cost['lut4']} | {cost['lut4'] / macs:.1f} | {cost['ff']} "
-            f"| {cost['dsp']} | {cost['bram']} | {cost['fmax_mhz']} | {rate / 1e9:.2f} | "
-            f"{cost['flow']} |"), rate
+            f"| {cost['dsp']} | {cost['bram']} | {low} / {middle} / {high} | {target} | "
+            f"{rate / 1e9:.2f} | `{cost['critical_path']}` | {cost['flow']} |"), rate
 
 
 def ternary_synthesis_table() -> list[str]:
-    lines = ["| config | device | LUT4 | LUT4 per MAC | FF | DSP | BRAM | Fmax (MHz) | "
-             "GMAC/s | flow |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| config | device | LUT4 | LUT4 per MAC | FF | DSP | BRAM | Fmax seeds 1-3, MHz "
+             "(min / median / max) | target | GMAC/s (median) | critical path (seed 1) | "
+             "flow |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     rates = {}
-    for label, design, device in TERNARY_SYNTHESIS:
+    for label, design, device, target in TERNARY_SYNTHESIS:
         print(f"synth: ternary {label} on {device}", file=sys.stderr)
         config = design.units["t"]
-        cost = synthesize(design, device)["units"]["t"]
-        row, rate = _per_mac_row(label, device, cost, config.lanes_in * config.lanes_out, 1.0)
+        cost = synthesize(design, device, seeds=SEEDS)["units"]["t"]
+        macs = config.lanes_in * config.lanes_out
+        met = "—"
+        if target:
+            luts, mhz = target
+            median = fmax_spread(cost["fmax_by_seed"])[1]
+            met = (f"≤ {luts} LUT4/MAC ({_met(cost['lut4'] / macs <= luts)}), "
+                   f"≥ {mhz} MHz ({_met(median >= mhz)})")
+        row, rate = _per_mac_row(label, device, cost, macs, met)
         lines.append(row)
         rates[label] = cost, rate
     print("synth: systolic 16x16 INT8 x INT2 on ecp5-85k", file=sys.stderr)
-    systolic_cost = synthesize(SYSTOLIC_W2, "ecp5-85k")["units"]["array"]
+    systolic_cost = synthesize(SYSTOLIC_W2, "ecp5-85k", seeds=SEEDS)["units"]["array"]
     row, systolic_rate = _per_mac_row("systolic 16x16 WS, INT8 x INT2", "ecp5-85k",
-                                      systolic_cost, 256, 1.0)
+                                      systolic_cost, 256)
     lines.append(row)
     ternary_cost, ternary_rate = rates["16x16 lanes, 256x256, 2bit"]
     per_lut = (ternary_rate / ternary_cost["lut4"]) / (systolic_rate / systolic_cost["lut4"])
@@ -237,7 +256,11 @@ def ternary_synthesis_table() -> list[str]:
               f"- MAC/s per DSP: ternary {ternary_rate / max(dsps[0], 1) / 1e9:.2f} G "
               f"({dsps[0]} DSPs, all in the rescale), systolic "
               f"{systolic_rate / max(dsps[1], 1) / 1e9:.2f} G ({dsps[1]} DSPs): ratio "
-              f"{(ternary_rate / max(dsps[0], 1)) / (systolic_rate / max(dsps[1], 1)):.2f}"]
+              f"{(ternary_rate / max(dsps[0], 1)) / (systolic_rate / max(dsps[1], 1)):.2f}",
+              "", "Where the 16x16 ternary unit's LUT4 go (ecp5-85k, with its carry-chain "
+              "adders; each submodule synthesized apart with classic ABC, so the total differs "
+              "from the table above):", "",
+              *lut_breakdown(design_of("16x16 lanes, 256x256, 2bit"), "t")]
     return lines
 
 
@@ -283,17 +306,6 @@ def bitserial_synthesis_table() -> list[str]:
                  f"{base['fmax_mhz']} | {32 * base['fmax_mhz'] / 1e3:.2f} (any width) | "
                  f"{base['flow']} |")
     ours = costs[BITSERIAL_SYNTHESIS[0][0], "ecp5-85k"]
-    print("synth: bitserial modules on ecp5-85k", file=sys.stderr)
-    with tempfile.TemporaryDirectory() as work:
-        modules = cells_by_module(BITSERIAL_DEFAULT, "b", "ecp5-85k", Path(work), mapped=True)
-    parts = {}
-    for name, cells in modules.items():
-        part = name.split(".")[1] if "." in name else "control"
-        part = "decoders" if part.startswith("decode") else part
-        cost = count_resources(DEVICES["ecp5-85k"], cells)
-        total = parts.setdefault(part, {"lut4": 0, "ff": 0})
-        total["lut4"] += cost["lut4"]
-        total["ff"] += cost["ff"]
     baseline_per_lut = 32 * base["fmax_mhz"] / base["lut4"]
     ratios = ", ".join(f"{name} {32 * ours['fmax_mhz'] / planes / ours['lut4'] / baseline_per_lut:.2f}"
                        for name, planes in (("INT8", 8), ("INT4", 4), ("INT2", 2)))
@@ -305,10 +317,27 @@ def bitserial_synthesis_table() -> list[str]:
         "multipliers are DSP blocks, which this ratio leaves out).",
         "", "Where the bit-serial unit's LUT4 go (ecp5-85k, each submodule synthesized "
         "apart with classic ABC, so the total differs from the table above):", "",
-        "| part | LUT4 | FF |", "|---|---|---|",
-        *(f"| {part} | {cost['lut4']} | {cost['ff']} |" for part, cost in parts.items()),
+        *lut_breakdown(BITSERIAL_DEFAULT, "b"),
     ]
     return lines
+
+
+def lut_breakdown(design, unit: str, device: str = "ecp5-85k") -> list[str]:
+    """A table of LUT4 and FF per part of the unit (its top-level submodules; decoders
+    summed; the unit's own logic as "control")."""
+    print(f"synth: {unit} modules on {device}", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as work:
+        modules = cells_by_module(design, unit, device, Path(work), mapped=True)
+    parts = {}
+    for name, cells in modules.items():
+        part = name.split(".")[1] if "." in name else "control"
+        part = "decoders" if part.startswith("decode") else part
+        cost = count_resources(DEVICES[device], cells)
+        total = parts.setdefault(part, {"lut4": 0, "ff": 0})
+        total["lut4"] += cost["lut4"]
+        total["ff"] += cost["ff"]
+    return ["| part | LUT4 | FF |", "|---|---|---|",
+            *(f"| {part} | {cost['lut4']} | {cost['ff']} |" for part, cost in parts.items())]
 
 
 def kv_buffer_table() -> list[str]:

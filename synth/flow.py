@@ -102,12 +102,14 @@ def cells_by_module(design: DesignConfig, unit: str, device_name: str, work: Pat
                     mapped: bool = False) -> dict:
     """Cells of every module of a unit, each submodule kept apart: module name →
     {cell type: count}. Coarse synthesis with DSP mapping shows where multipliers ($mul)
-    and DSP cells sit inside the unit; ``mapped`` goes on to LUTs (classic ABC: ABC9
-    does not run on a kept hierarchy in YoWASP) for what each submodule costs."""
+    and DSP cells sit inside the unit (generic RTL: yosys infers the DSPs); ``mapped``
+    goes on to LUTs (classic ABC: ABC9 does not run on a kept hierarchy in YoWASP) for
+    what each submodule costs, with the device's datapath as `synth` builds it."""
     dev = device(device_name)
     work = output_directory(work)
-    generated = generate_unit(design, unit, work)      # generic RTL: yosys infers the DSPs
-    synth = f"{dev.synth_command()} -top {generated.module}"
+    generated = generate_unit(design, unit, work, device_name if mapped else None)
+    primitives = json.loads(generated.manifest.read_text())["datapath"]["dsp_primitives"]
+    synth = f"{dev.synth_command(primitives)} -top {generated.module}"
     # coarse synthesis maps multipliers to DSP cells (those left are still $mul) and
     # memories to block RAM
     steps = [f"{synth} -run :map_ffram"]
