@@ -142,8 +142,15 @@ class BitSerialUnit(wiring.Component):
                          decoder.info.eq(held_info[index // lanes])]
             with m.If(move):
                 m.d.sync += weights[index].eq(decoder.out)
-        m.d.comb += [vectors.read_en.eq(move), vectors.read_slot.eq(held.slot),
-                     vectors.read_chunk.eq(held.chunk),
+        # The chunk of x is read from block RAM as its weight beat is accepted, and moves
+        # into a register with the beat: nothing between the RAM (5.8 ns clock-to-out on
+        # ECP5) and that register. The RAM's output holds until the next accept, which
+        # is at the earliest in the cycle of this move.
+        x = data_register(vectors.data.shape(), "x")
+        with m.If(move):
+            m.d.sync += x.eq(vectors.data)
+        m.d.comb += [vectors.read_en.eq(accept), vectors.read_slot.eq(use_slot),
+                     vectors.read_chunk.eq(chunk),
                      vectors.release.eq(move & held.last), vectors.release_slot.eq(held.slot)]
         group_done = issue & last_step & current.group_end
         with m.If(group_done):
@@ -156,7 +163,7 @@ class BitSerialUnit(wiring.Component):
         m.submodules.dots = dots = BitPlaneDots(config)
         for row in range(pes):
             m.d.comb += dots.top[row].eq(current_top[row])
-        m.d.comb += [dots.weights.eq(weights), dots.x.eq(vectors.data), dots.step.eq(step),
+        m.d.comb += [dots.weights.eq(weights), dots.x.eq(x), dots.step.eq(step),
                      dots.valid.eq(issue), dots.first.eq(first), dots.last.eq(last_step),
                      dots.group_first.eq(current.group_first),
                      dots.group_end.eq(current.group_end)]
