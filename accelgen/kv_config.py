@@ -219,7 +219,7 @@ class KVBufferConfig(UnitConfig):
         """Cycles an append takes with no stalls, from its command to its ack: the
         elements enter staging one per cycle (K and V side by side), then leave through
         the divider one per cycle (K's, then V's); the ack follows the read pipeline."""
-        return 3 * self.head_dim + self.divider_stages + self.read_stages + 9
+        return 3 * self.head_dim + self.divider_stages + self.read_stages + 10
 
     @property
     def throughput(self) -> str:
