@@ -97,10 +97,6 @@ TERNARY_SYNTHESIS = [
                                         max_cols=128), "ice40-up5k", None),
 ]
 
-
-def design_of(label: str):
-    return next(design for name, design, *_ in TERNARY_SYNTHESIS if name == label)
-
 # the same 16 x 16 MACs per cycle on the systolic array with 2-bit weights
 SYSTOLIC_W2 = systolic("ws16x16_w2", rows=16, cols=16, activation_bits=8, weight_bits=2,
                        dataflow="weight_stationary")
@@ -238,7 +234,7 @@ def ternary_synthesis_table() -> list[str]:
                    f"≥ {mhz} MHz ({_met(median >= mhz)})")
         row, rate = _per_mac_row(label, device, cost, macs, met)
         lines.append(row)
-        rates[label] = cost, rate
+        rates[label] = cost, rate, design
     print("synth: systolic 16x16 INT8 x INT2 on ecp5-85k", file=sys.stderr)
     # seed 2: with seed 1, nextpnr's router stalled on this netlist for over 30 minutes
     # (2026-11-26; 270 nets left at iteration 44,000)
@@ -246,7 +242,7 @@ def ternary_synthesis_table() -> list[str]:
     row, systolic_rate = _per_mac_row("systolic 16x16 WS, INT8 x INT2 (seed 2)", "ecp5-85k",
                                       systolic_cost, 256)
     lines.append(row)
-    ternary_cost, ternary_rate = rates["16x16 lanes, 256x256, 2bit"]
+    ternary_cost, ternary_rate, ternary_design = rates["16x16 lanes, 256x256, 2bit"]
     per_lut = (ternary_rate / ternary_cost["lut4"]) / (systolic_rate / systolic_cost["lut4"])
     dsps = ternary_cost["dsp"], systolic_cost["dsp"]
     lines += ["", "Side by side on ecp5-85k, both at 256 MACs per cycle and their peak rate "
@@ -263,7 +259,7 @@ def ternary_synthesis_table() -> list[str]:
               "", "Where the 16x16 ternary unit's LUT4 go (ecp5-85k, with its carry-chain "
               "adders; each submodule synthesized apart with classic ABC, so the total differs "
               "from the table above):", "",
-              *lut_breakdown(design_of("16x16 lanes, 256x256, 2bit"), "t")]
+              *lut_breakdown(ternary_design, "t")]
     return lines
 
 

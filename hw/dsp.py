@@ -95,12 +95,11 @@ def column_pair_order(rows: int, cols: int, paired: bool) -> tuple[list, int]:
 class RegisteredProducts(wiring.Component):
     """``p[k]`` is ``a[k] * b[k]`` of PRODUCT_LATENCY (two) cycles before, for ``count``
     products of the same shapes: one register stage on the operands, one on the product
-    (no reset: the
-    control bits beside the data say when it is valid). On iCE40, products of operands up
-    to 8 bits go two to an SB_MAC16 (its 8x8 mode); on ECP5 the first ``shared_pairs``
-    pairs (2q, 2q + 1), whose ``a`` the caller keeps equal, go two to a MULT18X18D where
-    they fit packed (:func:`packs_pairs`); any other product takes a DSP of its own while
-    the target has one free, then generic RTL.
+    (no reset: the control bits beside the data say when it is valid). On iCE40,
+    products of operands up to 8 bits go two to an SB_MAC16 (its 8x8 mode); on ECP5 the
+    first ``shared_pairs`` pairs (2q, 2q + 1), whose ``a`` the caller keeps equal, go two
+    to a MULT18X18D where they fit packed (:func:`packs_pairs`); any other product takes
+    a DSP of its own while the target has one free, then generic RTL.
 
     Parameters
     ----------

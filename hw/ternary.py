@@ -14,7 +14,7 @@ from .bitlinear_rescale import BitLinearRescale
 from .credit_fifo import result_fifo
 from .memory_attributes import READS_APART_FROM_WRITES
 from .mlgru_cell import MLGRUCell
-from .pipeline import data_register, taps
+from .pipeline import data_register, delay, taps
 from .streams import stream_signature
 from .ternary_dot import TernaryDotProducts
 from .ternary_layouts import activation_layout, input_layouts, output_layouts, result_layout
@@ -173,9 +173,8 @@ class TernaryUnit(wiring.Component):
         # clock-to-out is 5.8 ns on ECP5 speed 6 (yosys never uses its output register).
         # Then the word is unpacked to two bits per weight, and activation lanes past the
         # matrix's columns are zeroed; stage 3 holds both.
-        read_word = data_register(unsigned(config.word_bits), "read_word")
-        read_chunk = data_register(len(vectors.data.as_value()), "read_chunk")
-        m.d.sync += [read_word.eq(weight_read.data), read_chunk.eq(vectors.data)]
+        read_word = delay(m, weight_read.data, 1, name="read_word")
+        read_chunk = delay(m, vectors.data.as_value(), 1, name="read_chunk")
         word = _two_bit_weights(m, config, read_word)
         m.submodules.dot = dot = TernaryDotProducts(config)
         weights = data_register(unsigned(2 * config.weights_per_word), "trits")
