@@ -112,15 +112,15 @@ class SystolicConfig(UnitConfig):
         # and not yet read are the new one and those of the last latency + rows cycles
         if self.output_stationary:
             return self.rows * (1 + -(-(self.latency + self.rows) // self.job_spacing))
-        return self.rows + self.cols + 6  # every vector in flight has a reserved slot
+        return self.latency + 2  # every vector in flight has a reserved slot
 
     @property
     def latency(self) -> int:
         """Cycles from the input transfer (the last beat for output-stationary) to the
         first result beat on an idle, unstalled unit."""
         if self.output_stationary:
-            return self.cols + 7      # input register, skew, 3 PE stages, capture, row, FIFO
-        return self.rows + self.cols + 4
+            return self.cols + 8      # input register, skew, 4 PE stages, capture, row, FIFO
+        return self.rows + self.cols + 5
 
     @property
     def throughput(self) -> str:

@@ -65,11 +65,14 @@ class CreditFIFO(wiring.Component):
         write_address = Signal(range(depth))
         read_address = Signal(range(depth))
         stored = Signal(range(depth + 1))       # entries in the memory, not yet read out
+        # stored != 0, kept in a register of its own: `load` enables the wide output
+        # register, and the compare in front of it was the 8x8 arrays' critical path
+        nonempty = Signal()
         out_valid = Signal()
         load = Signal()                        # memory -> output register
         m.d.comb += [
             write.en.eq(self.w_en), write.addr.eq(write_address), write.data.eq(self.w_data),
-            load.eq((stored != 0) & (~out_valid | self.result.ready)),
+            load.eq(nonempty & (~out_valid | self.result.ready)),
             read.en.eq(load), read.addr.eq(read_address),
             self.result.valid.eq(out_valid), self.result.payload.eq(read.data),
         ]
@@ -77,7 +80,9 @@ class CreditFIFO(wiring.Component):
             m.d.sync += write_address.eq(Mux(write_address == depth - 1, 0, write_address + 1))
         with m.If(load):
             m.d.sync += read_address.eq(Mux(read_address == depth - 1, 0, read_address + 1))
-        m.d.sync += stored.eq(stored + self.w_en - load)
+        stored_next = Signal.like(stored)
+        m.d.comb += stored_next.eq(stored + self.w_en - load)
+        m.d.sync += [stored.eq(stored_next), nonempty.eq(stored_next != 0)]
         with m.If(load):
             m.d.sync += out_valid.eq(1)
         with m.Elif(self.result.ready):

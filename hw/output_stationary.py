@@ -6,7 +6,7 @@ from amaranth.lib import data, wiring
 from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
-from .dsp import RegisteredProducts, column_pair_order, packs_pairs
+from .dsp import DSP_ROUTE_STAGE, RegisteredProducts, column_pair_order, packs_pairs
 from .pipeline import data_register, delay, taps
 from .systolic_layouts import (accumulator_shape, operand_layout, result_layout,
                                stream_signature)
@@ -78,9 +78,9 @@ class OutputStationaryArray(wiring.Component):
         flags = Signal(_FLAGS)
         m.d.comb += [flags.valid.eq(issue), flags.last.eq(held.last)]
         # PE (i, j) sees its operands i + j + 1 cycles after issue, copies them into the
-        # multiplier's own input registers, multiplies into a product register and
-        # accumulates one cycle after that.
-        diagonal = taps(m, flags, rows + cols + 2, name="flags")
+        # multiplier's own input registers, multiplies into a product register, copies
+        # the product into the fabric (DSP_ROUTE_STAGE) and accumulates a cycle later.
+        diagonal = taps(m, flags, rows + cols + 3, name="flags")
 
         a_in = [delay(m, held.a[i], i, name=f"a_skew{i}") for i in range(rows)]
         w_in = [delay(m, held.w[j], j, name=f"w_skew{j}") for j in range(cols)]
@@ -100,8 +100,8 @@ class OutputStationaryArray(wiring.Component):
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
                 k = order.index((i, j))
                 early = paired and j % 2 == 1
-                product = delay(m, products.p[k], 1, name=f"late_product_{i}_{j}") \
-                    if early else products.p[k]
+                product = delay(m, products.p[k], DSP_ROUTE_STAGE + early,
+                                name=f"product_{i}_{j}")
                 # the accumulator is cleared as its sum leaves (not gated as the next
                 # job starts), so the adder feeds it directly and the clear costs only
                 # the flip-flops' synchronous reset; it needs `rst` for the same reason
@@ -111,7 +111,7 @@ class OutputStationaryArray(wiring.Component):
                 m.d.comb += [products.a[k].eq(a_in[i] if early else a),
                              products.b[k].eq(w_in[j] if early else w)]
                 a_in[i], w_in[j] = a, w
-                step = diagonal[i + j + 3]
+                step = diagonal[i + j + 4]
                 total = accumulator + product
                 with m.If(step.valid):
                     m.d.sync += accumulator.eq(total)
@@ -125,7 +125,7 @@ class OutputStationaryArray(wiring.Component):
         # than the priority chain an If/Elif ladder would give); its selects are
         # registers of their own.
         captures = [Signal(name=f"capture{i}") for i in range(rows)]
-        m.d.sync += [capture.eq(diagonal[i + cols + 2].valid & diagonal[i + cols + 2].last)
+        m.d.sync += [capture.eq(diagonal[i + cols + 3].valid & diagonal[i + cols + 3].last)
                      for i, capture in enumerate(captures)]
         row = data_register(results.w_data.shape(), "row")
         row_valid = Signal()

@@ -9,7 +9,7 @@ from accelgen.systolic_config import SystolicConfig
 from .banks import BankFlags, pick
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
-from .dsp import RegisteredProducts, column_pair_order, packs_pairs
+from .dsp import DSP_ROUTE_STAGE, RegisteredProducts, column_pair_order, packs_pairs
 from .systolic_layouts import (accumulator_shape, result_layout,
                                stream_signature,
                                weight_shape)
@@ -87,8 +87,9 @@ class WeightStationaryArray(wiring.Component):
                      flags.bank.eq(compute_bank)]
         # PE (i, j) sees its activation i + j + 1 cycles after issue and picks its weight
         # bank in the same cycle; both go to the multiplier's input registers, the
-        # product register follows, and the sum from above is added one cycle later.
-        diagonal = taps(m, flags, rows + cols + 2, name="flags")
+        # product register follows, then its copy in the fabric (DSP_ROUTE_STAGE), and
+        # the sum from above is added one cycle later.
+        diagonal = taps(m, flags, rows + cols + 3, name="flags")
 
         release = diagonal[rows + cols - 1]  # the last PE's bank select
         tile_written = write.valid & write.tile_done
@@ -121,8 +122,8 @@ class WeightStationaryArray(wiring.Component):
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
                 m.d.comb += [products.a[k].eq(a_in[i] if early else a),
                              products.b[k].eq(pick(diagonal[i + j + 1 - early].bank, held))]
-                product = delay(m, products.p[k], 1, name=f"late_product_{i}_{j}") \
-                    if early else products.p[k]
+                product = delay(m, products.p[k], DSP_ROUTE_STAGE + early,
+                                name=f"product_{i}_{j}")
                 m.d.sync += [
                     a.eq(a_in[i]),
                     partial.eq(from_above[j] + product),
@@ -137,7 +138,7 @@ class WeightStationaryArray(wiring.Component):
                             m.d.sync += held[bank].eq(0)
 
         # Column j leaves the bottom row j cycles after column 0: de-skew, then capture.
-        capture = diagonal[rows + cols + 2]
+        capture = diagonal[rows + cols + 3]
         m.d.comb += [results.w_en.eq(capture.valid), results.w_data.last.eq(capture.last)]
         for j in range(cols):
             m.d.comb += results.w_data.y[j].eq(
