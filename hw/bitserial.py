@@ -67,7 +67,9 @@ class BitSerialUnit(wiring.Component):
         group_chunk = Signal(range(max(2, config.chunks_per_group)))
         row_first = Signal(init=1)
         beat = self.weights.payload
-        accept = self.weights.valid & self.weights.ready
+        ready = Signal()              # a register (see below)
+        m.d.comb += self.weights.ready.eq(ready)
+        accept = self.weights.valid & ready
         row_end = (chunk == vectors.chunks_last[use_slot]) | beat.last
         group_first = group_chunk == 0
         group_end = (group_chunk == config.chunks_per_group - 1) | row_end
@@ -86,7 +88,6 @@ class BitSerialUnit(wiring.Component):
                 chunk.eq(Mux(row_end, 0, chunk + 1)),
                 group_chunk.eq(Mux(group_end, 0, group_chunk + 1)),
                 row_first.eq(row_end | (row_first & ~group_end)),
-                use_slot.eq(use_slot ^ beat.last),
                 held_codes.eq(beat.codes),
                 held_scale.eq(Mux(group_first, beat.scale, group_scale)),
                 group_scale.eq(Mux(group_first, beat.scale, group_scale)),
@@ -102,26 +103,20 @@ class BitSerialUnit(wiring.Component):
         current_scale = data_register(held_scale.shape(), "current_scale")
         weights = Signal(data.ArrayLayout(mantissa_layout(config), pes * lanes),
                          name="mantissas", reset_less=True)
-        # A group's last step waits until the dequantizer can take its sum, the row's
-        # last step until the result FIFO has room. Every input of `ready` is a
-        # register (`last_step`, `spacing_busy`: step == 0, spacing != 0 ahead of time),
-        # as its transfer enables the wide beat register.
         spacing = Signal(range(config.scale_cycles))
-        spacing_busy = Signal()
-        last_step = Signal()
-        issue = busy & ~(last_step & current.group_end & spacing_busy) & \
-            ~(last_step & current.row_end & ~fifo.can_reserve)
+        spacing_busy = Signal()               # spacing != 0
+        last_step = Signal()                  # step == 0
+
+        def stalled(last_step, group_end, row_end, spacing_busy, can_reserve):
+            # a group's last step waits until the dequantizer can take its sum, the
+            # row's last step until the result FIFO has room
+            return last_step & ((group_end & spacing_busy) | (row_end & ~can_reserve))
+
+        issue = busy & ~stalled(last_step, current.group_end, current.row_end, spacing_busy,
+                                fifo.can_reserve)
         move = held_valid & (~busy | (last_step & issue))
-        m.d.comb += self.weights.ready.eq(pick(use_slot, [vectors.full[0], vectors.full[1]]) &
-                                          (~held_valid | move))
-        with m.If(accept):
-            m.d.sync += held_valid.eq(1)
-        with m.Elif(move):
-            m.d.sync += held_valid.eq(0)
         with m.If(issue):
-            m.d.sync += [step.eq(step - 1), first.eq(0), last_step.eq(step == 1)]
-            with m.If(last_step):
-                m.d.sync += busy.eq(0)
+            m.d.sync += [step.eq(step - 1), first.eq(0)]
         current_top = [Signal.like(held_info[row].top, name=f"current_top{row}")
                        for row in range(pes)]
         # the rows compute in lockstep: a chunk takes the steps of its widest datatype
@@ -133,8 +128,8 @@ class BitSerialUnit(wiring.Component):
             with m.If(steps[index]):
                 m.d.comb += top_step.eq(index)
         with m.If(move):
-            m.d.sync += [busy.eq(1), step.eq(top_step), first.eq(1), last_step.eq(top_step == 0),
-                         current.eq(held), current_scale.eq(held_scale)]
+            m.d.sync += [step.eq(top_step), first.eq(1), current.eq(held),
+                         current_scale.eq(held_scale)]
             m.d.sync += [top.eq(info.top) for top, info in zip(current_top, held_info)]
         for index in range(pes * lanes):
             m.submodules[f"decode{index}"] = decoder = CodeDecoder(config)
@@ -154,9 +149,29 @@ class BitSerialUnit(wiring.Component):
                      vectors.release.eq(move & held.last), vectors.release_slot.eq(held.slot)]
         group_done = issue & last_step & current.group_end
         with m.If(group_done):
-            m.d.sync += [spacing.eq(config.scale_cycles - 1), spacing_busy.eq(1)]
+            m.d.sync += spacing.eq(config.scale_cycles - 1)
         with m.Elif(spacing_busy):
-            m.d.sync += [spacing.eq(spacing - 1), spacing_busy.eq(spacing != 1)]
+            m.d.sync += spacing.eq(spacing - 1)
+
+        # `ready` is a register, decided a cycle ahead from the next value of everything
+        # it depends on: the port's transfer, which enables the wide beat registers, is
+        # then one LUT from flip-flops instead of six LUTs of issue logic (item 4 of
+        # issue 14). The control registers take these same next values.
+        held_valid_next = accept | (held_valid & ~move)
+        busy_next = move | (busy & ~(issue & last_step))
+        last_step_next = Mux(move, top_step == 0, Mux(issue, step == 1, last_step))
+        spacing_busy_next = group_done | (spacing_busy & (spacing != 1))
+        use_slot_next = use_slot ^ (accept & beat.last)
+        m.d.sync += [held_valid.eq(held_valid_next), busy.eq(busy_next),
+                     last_step.eq(last_step_next), spacing_busy.eq(spacing_busy_next),
+                     use_slot.eq(use_slot_next)]
+        # held's beat moves on (or held is empty) in the next cycle, and its slot is full
+        room_next = ~held_valid_next | ~busy_next | (last_step_next & ~stalled(
+            last_step_next, Mux(move, held.group_end, current.group_end),
+            Mux(move, held.row_end, current.row_end), spacing_busy_next,
+            fifo.can_reserve_next))
+        m.d.sync += ready.eq(pick(use_slot_next, [vectors.full_next[0], vectors.full_next[1]]) &
+                             room_next)
         m.d.comb += fifo.reserve.eq(issue & last_step & current.row_end)
 
         # --- the datapath: bit planes, trees, chunk and group sums, then the scales ----

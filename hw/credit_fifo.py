@@ -32,6 +32,8 @@ class CreditFIFO(wiring.Component):
     -------
     reserve : In(range(max_reserve + 1))
     can_reserve : Out(1)
+    can_reserve_next : Out(1)
+        ``can_reserve`` of the next cycle (for a ``ready`` decided a cycle ahead)
     w_en, w_data : In
     result : Out(stream.Signature(payload_layout))
     """
@@ -44,7 +46,7 @@ class CreditFIFO(wiring.Component):
         self._max_reserve = max_reserve
         super().__init__({
             "reserve": In(unsigned(max_reserve.bit_length())),
-            "can_reserve": Out(1, init=1),
+            "can_reserve": Out(1, init=1), "can_reserve_next": Out(1),
             "w_en": In(1),
             "w_data": In(payload_layout),
             "result": Out(stream.Signature(payload_layout)),
@@ -98,7 +100,8 @@ class CreditFIFO(wiring.Component):
             m.d.sync += freed.eq(freed + 1)
         outstanding = Signal(range(self._depth + 1))
         m.d.comb += outstanding.eq(taken - freed)
-        m.d.sync += self.can_reserve.eq(outstanding <= self._depth - 2 * self._max_reserve)
+        m.d.comb += self.can_reserve_next.eq(outstanding <= self._depth - 2 * self._max_reserve)
+        m.d.sync += self.can_reserve.eq(self.can_reserve_next)
         return m
 
 

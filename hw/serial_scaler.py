@@ -61,21 +61,27 @@ class SerialScaler(wiring.Component):
                          finish.eq(self.finish), last.eq(self.last)]
         for row in range(config.pes):
             partial = data_register(signed(config.group_sum_bits), f"partial{row}")
-            scale = data_register(unsigned(SCALE_BITS), f"scale{row}")
+            scale = data_register(unsigned(SCALE_BITS), f"scale{row}")   # the bits to come
+            # bit·sum for this cycle's bit, chosen a cycle ahead: the bit drove every
+            # bit's gate in front of the adder, and that fan-out was the unit's critical
+            # path on the UP5K once its handshake was a register (the gate becomes the
+            # flip-flops' synchronous reset)
+            addend = data_register(partial.shape(), f"addend{row}")
             product = data_register(signed(config.group_sum_bits + SCALE_BITS), f"product{row}")
             finished = data_register(product.shape(), f"finished{row}")
             result = data_register(signed(config.row_sum_bits), f"result{row}")
-            # the gate folds into the adder's LUTs: a + (b AND c) is one LUT per bit
-            step = (product << 1) + Mux(scale[SCALE_BITS - 1], partial, 0)
+            step = (product << 1) + addend
             with m.If(busy):
-                m.d.sync += [product.eq(step), scale.eq(scale << 1)]
+                m.d.sync += [product.eq(step), scale.eq(scale << 1),
+                             addend.eq(Mux(scale[SCALE_BITS - 1], partial, 0))]
             with m.If(final_bit):
                 m.d.sync += finished.eq(step)
             with m.If(adding):
                 m.d.sync += result.eq(Mux(adding_clear, 0, result) + finished)
             with m.If(self.start):
-                m.d.sync += [partial.eq(self.sums[row]), scale.eq(self.scales[row]),
-                             product.eq(0)]
+                top = self.scales[row][SCALE_BITS - 1]
+                m.d.sync += [partial.eq(self.sums[row]), scale.eq(self.scales[row] << 1),
+                             addend.eq(Mux(top, self.sums[row], 0)), product.eq(0)]
             m.d.comb += self.y[row].eq(round_saturate(result, config.output_shift,
                                                       config.output_bits))
         return m

@@ -29,6 +29,8 @@ class VectorBuffer(wiring.Component):
     vector : In(stream.Signature(StructLayout({"x": ..., [header fields], "last": 1})))
     full, chunks_last, header : Out, per slot: a vector is there; its chunk count − 1;
         its header fields
+    full_next : Out, per slot: ``full`` of the next cycle (for a ``ready`` decided a
+        cycle ahead)
     read_slot, read_chunk, read_en : In
     data : Out(the vector field's layout)
     release, release_slot : In: the engine is done with that slot's vector
@@ -42,7 +44,7 @@ class VectorBuffer(wiring.Component):
         header = data.StructLayout({name: beat_layout[name].shape for name in self._header})
         super().__init__({
             "vector": In(stream.Signature(beat_layout)),
-            "full": Out(2),
+            "full": Out(2), "full_next": Out(2),
             "chunks_last": Out(data.ArrayLayout(index_range(max_chunks), 2)),
             **({"header": Out(data.ArrayLayout(header, 2))} if self._header else {}),
             "read_slot": In(1), "read_chunk": In(index_range(max_chunks)), "read_en": In(1),
@@ -84,12 +86,16 @@ class VectorBuffer(wiring.Component):
                 m.d.sync += [fill_address.eq(0), fill_slot.eq(~fill_slot)]
                 last_chunk = Mux(room, fill_address, max_chunks - 1)
                 with m.If(fill_slot):
-                    m.d.sync += [self.full[1].eq(1), self.chunks_last[1].eq(last_chunk)]
+                    m.d.sync += self.chunks_last[1].eq(last_chunk)
                 with m.Else():
-                    m.d.sync += [self.full[0].eq(1), self.chunks_last[0].eq(last_chunk)]
+                    m.d.sync += self.chunks_last[0].eq(last_chunk)
+        # a slot fills on its vector's last beat and empties on its release (never both:
+        # a full slot takes no beats)
         for slot in range(2):
-            with m.If(self.release & (self.release_slot == slot)):
-                m.d.sync += self.full[slot].eq(0)
+            filled = filling & beat.last & (fill_slot == slot)
+            released = self.release & (self.release_slot == slot)
+            m.d.comb += self.full_next[slot].eq((self.full[slot] | filled) & ~released)
+        m.d.sync += self.full.eq(self.full_next)
         m.d.comb += [read.en.eq(self.read_en),
                      read.addr.eq(Cat(self.read_chunk[:chunk_bits], self.read_slot)),
                      self.data.eq(read.data)]
