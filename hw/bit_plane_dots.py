@@ -23,6 +23,10 @@ class BitPlaneDots(wiring.Component):
     adds to the group's (cleared by ``group_first``), and with ``group_end`` the group's
     partial sums leave on ``sums`` with ``done``, ``config.dot_stages`` cycles after that step.
 
+    ``next_step`` and ``next_top`` are the step and tops of the next cycle: the clamped
+    plane index is a register per row and plane, so that the step's compare and select
+    are not in front of every term (on the UP5K they were the unit's critical path).
+
     Parameters
     ----------
     config : BitSerialConfig
@@ -33,8 +37,8 @@ class BitPlaneDots(wiring.Component):
         super().__init__({
             "weights": In(data.ArrayLayout(mantissa_layout(config), config.pes * config.lanes)),
             "x": In(data.ArrayLayout(signed(config.activation_bits), config.lanes)),
-            "top": In(data.ArrayLayout(range(config.stored_bits), config.pes)),
-            "step": In(range(config.planes // config.bits_per_cycle)),
+            "next_top": In(data.ArrayLayout(range(config.stored_bits), config.pes)),
+            "next_step": In(range(config.planes // config.bits_per_cycle)),
             "valid": In(1), "first": In(1), "last": In(1),
             "group_first": In(1), "group_end": In(1),
             "sums": Out(data.ArrayLayout(signed(config.group_sum_bits), config.pes)),
@@ -60,8 +64,10 @@ class BitPlaneDots(wiring.Component):
             plane_sums = []
             for plane in range(b):
                 # planes above the row's sign bit read the sign bit: one clamp per row
-                index = self.step * b + plane
-                index = Mux(index > self.top[row], self.top[row], index)
+                next_index = self.next_step * b + plane
+                index = Signal(range(config.stored_bits), name=f"index{row}_{plane}")
+                m.d.sync += index.eq(Mux(next_index > self.next_top[row], self.next_top[row],
+                                         next_index))
                 leaves = []
                 for lane in range(lanes):
                     weight = self.weights[row * lanes + lane]

@@ -165,20 +165,27 @@ class BitSerialUnit(wiring.Component):
         m.d.sync += [held_valid.eq(held_valid_next), busy.eq(busy_next),
                      last_step.eq(last_step_next), spacing_busy.eq(spacing_busy_next),
                      use_slot.eq(use_slot_next)]
-        # held's beat moves on (or held is empty) in the next cycle, and its slot is full
-        room_next = ~held_valid_next | ~busy_next | (last_step_next & ~stalled(
-            last_step_next, Mux(move, held.group_end, current.group_end),
-            Mux(move, held.row_end, current.row_end), spacing_busy_next,
-            fifo.can_reserve_next))
+        # held's beat moves on (or held is empty) in the next cycle, and its slot is full;
+        # with this cycle's `move` as the last select, not an input of every term (the
+        # D input of `ready` was seven LUTs deep on the UP5K)
+        after_move = ~accept | ((top_step == 0) & ~stalled(
+            1, held.group_end, held.row_end, spacing_busy_next, fifo.can_reserve_next))
+        last_step_kept = Mux(issue, step == 1, last_step)
+        without_move = ~(accept | held_valid) | ~busy | (issue & last_step) | (
+            last_step_kept & ~stalled(last_step_kept, current.group_end, current.row_end,
+                                      spacing_busy_next, fifo.can_reserve_next))
+        room_next = Mux(move, after_move, without_move)
         m.d.sync += ready.eq(pick(use_slot_next, [vectors.full_next[0], vectors.full_next[1]]) &
                              room_next)
         m.d.comb += fifo.reserve.eq(issue & last_step & current.row_end)
 
         # --- the datapath: bit planes, trees, chunk and group sums, then the scales ----
         m.submodules.dots = dots = BitPlaneDots(config)
+        # the step and the tops of the next cycle (BitPlaneDots registers its plane index)
         for row in range(pes):
-            m.d.comb += dots.top[row].eq(current_top[row])
-        m.d.comb += [dots.weights.eq(weights), dots.x.eq(x), dots.step.eq(step),
+            m.d.comb += dots.next_top[row].eq(Mux(move, held_info[row].top, current_top[row]))
+        m.d.comb += dots.next_step.eq(Mux(move, top_step, Mux(issue, step - 1, step)))
+        m.d.comb += [dots.weights.eq(weights), dots.x.eq(x),
                      dots.valid.eq(issue), dots.first.eq(first), dots.last.eq(last_step),
                      dots.group_first.eq(current.group_first),
                      dots.group_end.eq(current.group_end)]
