@@ -110,10 +110,11 @@ BITSERIAL_UTILIZATION = [
 # The preset with all six families needs 5,293 of the UP5K's 5,280 logic cells (nextpnr
 # cannot place it); its 4-bit sibling is the iCEBreaker's.
 BITSERIAL_W4 = bitserial("bs_w4", datatypes=["int4", "fp4"])
+# (label, design, device, issue 14's Fmax target in MHz or None)
 BITSERIAL_SYNTHESIS = [
-    ("4x8, all six families (preset bitserial)", BITSERIAL_DEFAULT, "ecp5-85k"),
-    ("4x8, INT4 + FP4 (preset bitserial_w4)", BITSERIAL_W4, "ecp5-85k"),
-    ("4x8, INT4 + FP4 (preset bitserial_w4)", BITSERIAL_W4, "ice40-up5k"),
+    ("4x8, all six families (preset bitserial)", BITSERIAL_DEFAULT, "ecp5-85k", 125),
+    ("4x8, INT4 + FP4 (preset bitserial_w4)", BITSERIAL_W4, "ecp5-85k", None),
+    ("4x8, INT4 + FP4 (preset bitserial_w4)", BITSERIAL_W4, "ice40-up5k", 50),
 ]
 # the bit-parallel baseline: the systolic array at the same 32 MACs per cycle, INT8 x INT8
 SYSTOLIC_32 = systolic("ws4x8", rows=4, cols=8, dataflow="weight_stationary", **INT8)
@@ -127,12 +128,13 @@ KV_PRESET = kv_buffer("kv_cache", heads=8, head_dim=64, max_tokens=512, lanes=8)
 KV_UP5K = kv_buffer("kv_cache_up5k", heads=2, head_dim=64, max_tokens=1024, lanes=4,
                     policy="window", sink_tokens=0, memory="spram")
 KV_ECP5_LARGEST = kv_buffer("kv_ecp5_largest", heads=8, head_dim=64, max_tokens=736, lanes=8)
-KV_BUFFERS = [
-    ("8 heads x 512 tokens x 64, 4-bit, 8 lanes (preset kv_cache)", KV_PRESET, "ecp5-85k"),
+KV_BUFFERS = [  # (label, design, device, issue 14's Fmax target in MHz or None)
+    ("8 heads x 512 tokens x 64, 4-bit, 8 lanes (preset kv_cache)", KV_PRESET, "ecp5-85k",
+     110),
     ("2 heads x 1024 tokens x 64, 4-bit, 4 lanes, SPRAM (preset kv_cache_up5k)", KV_UP5K,
-     "ice40-up5k"),
+     "ice40-up5k", 48),
     ("8 heads x 736 tokens x 64, 4-bit, 8 lanes (largest on ecp5-85k)", KV_ECP5_LARGEST,
-     "ecp5-85k"),
+     "ecp5-85k", None),
 ]
 
 
@@ -204,6 +206,20 @@ def ternary_utilization_table() -> list[str]:
 
 def _met(ok: bool) -> str:
     return "met" if ok else "not met"
+
+
+# Fmax and target columns of the bit-serial and KV tables
+FMAX_COLUMNS = ("Fmax, MHz (seeds 1-3 with a target: min / median / max; else seed 1) | "
+                "target")
+
+
+def fmax_cells(cost: dict, target) -> tuple[str, float]:
+    """The Fmax and target cells of a row, and the median Fmax: seeds 1-3 against issue
+    14's target where it sets one, else seed 1 alone."""
+    low, middle, high = fmax_spread(cost["fmax_by_seed"])
+    if target is None:
+        return f"{middle} | —", middle
+    return f"{low} / {middle} / {high} | ≥ {target} ({_met(middle >= target)})", middle
 
 
 def _per_mac_row(label, device, cost, macs, target: str = "—") -> tuple[str, float]:
@@ -285,19 +301,22 @@ FAMILY_ORDER = ("int8", "int4", "int3", "int2", "fp4", "fp3")
 
 
 def bitserial_synthesis_table() -> list[str]:
-    lines = ["| config | device | LUT4 | FF | DSP | BRAM | Fmax (MHz) | GMAC/s at INT8 / "
-             "INT4 / INT2 weights | flow |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| config | device | LUT4 | FF | DSP | BRAM | " + FMAX_COLUMNS + " | GMAC/s at "
+             "INT8 / INT4 / INT2 weights (median) | critical path (seed 1) | flow |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     costs = {}
-    for label, design, device in BITSERIAL_SYNTHESIS:
+    for label, design, device, target in BITSERIAL_SYNTHESIS:
         print(f"synth: bitserial {label} on {device}", file=sys.stderr)
         config = design.units["b"]
-        cost = synthesize(design, device)["units"]["b"]
+        cost = synthesize(design, device, seeds=SEEDS if target else (1,))["units"]["b"]
         costs[label, device] = cost
+        fmax, median = fmax_cells(cost, target)
         lanes = config.pes * config.lanes
-        rates = " / ".join(f"{lanes * cost['fmax_mhz'] / -(-planes // config.bits_per_cycle) / 1e3:.2f}"
+        rates = " / ".join(f"{lanes * median / -(-planes // config.bits_per_cycle) / 1e3:.2f}"
                            for planes in (8, 4, 2))
         lines.append(f"| {label} | {device} | {cost['lut4']} | {cost['ff']} | {cost['dsp']} | "
-                     f"{cost['bram']} | {cost['fmax_mhz']} | {rates} | {cost['flow']} |")
+                     f"{cost['bram']} | {fmax} | {rates} | `{cost['critical_path']}` | "
+                     f"{cost['flow']} |")
     print("synth: systolic 4x8 INT8 on ecp5-85k", file=sys.stderr)
     base = synthesize(SYSTOLIC_32, "ecp5-85k")["units"]["array"]
     lines.append(f"| systolic 4x8 WS, INT8 x INT8 (bit-parallel baseline) | ecp5-85k | "
@@ -306,7 +325,8 @@ def bitserial_synthesis_table() -> list[str]:
                  f"{base['flow']} |")
     ours = costs[BITSERIAL_SYNTHESIS[0][0], "ecp5-85k"]
     baseline_per_lut = 32 * base["fmax_mhz"] / base["lut4"]
-    ratios = ", ".join(f"{name} {32 * ours['fmax_mhz'] / planes / ours['lut4'] / baseline_per_lut:.2f}"
+    ours_mhz = fmax_spread(ours["fmax_by_seed"])[1]
+    ratios = ", ".join(f"{name} {32 * ours_mhz / planes / ours['lut4'] / baseline_per_lut:.2f}"
                        for name, planes in (("INT8", 8), ("INT4", 4), ("INT2", 2)))
     lines += [
         "", "The same run, side by side on ecp5-85k (both 32 MACs per cycle at peak):", "",
@@ -341,25 +361,26 @@ def lut_breakdown(design, unit: str, device: str = "ecp5-85k") -> list[str]:
 
 def kv_buffer_table() -> list[str]:
     lines = ["| config | device | cache (KiB: codes + scales) | LUT4 | FF | DSP | BRAM | "
-             "Fmax (MHz) | score / value utilization | read bytes/cycle | GB/s at Fmax | "
-             "append: cycles, cycles/token | flow |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for label, design, device in KV_BUFFERS:
+             + FMAX_COLUMNS + " | score / value utilization | read bytes/cycle | GB/s at "
+             "Fmax (median) | append: cycles, cycles/token | critical path (seed 1) | flow |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for label, design, device, target in KV_BUFFERS:
         config = design.units["kv"]
         print(f"synth: kv_buffer {label} on {device}", file=sys.stderr)
-        cost = synthesize(design, device)["units"]["kv"]
+        cost = synthesize(design, device, seeds=SEEDS if target else (1,))["units"]["kv"]
+        fmax, median = fmax_cells(cost, target)
         print(f"bench: kv_buffer {label}", file=sys.stderr)
         unit = bench(design)["units"]["kv"]
         kib = (config.code_bits_stored + config.scale_bits_stored) / 8 / 1024
-        rate = unit["read_bytes_per_cycle"] * cost["fmax_mhz"] / 1e3
+        rate = unit["read_bytes_per_cycle"] * median / 1e3
         lines.append(
             f"| {label} | {device} | {kib:.0f} ({config.code_bits_stored / 8 / 1024:.0f} + "
             f"{config.scale_bits_stored / 8 / 1024:.0f}) | {cost['lut4']} | {cost['ff']} | "
-            f"{cost['dsp']} | {cost['bram']} | {cost['fmax_mhz']} | "
+            f"{cost['dsp']} | {cost['bram']} | {fmax} | "
             f"{unit['score_utilization']:.1%} / {unit['value_utilization']:.1%} | "
             f"{unit['read_bytes_per_cycle']:.2f} | {rate:.2f} | "
             f"{unit['append_latency']}, {unit['append_cycles_per_token']:.0f} | "
-            f"{cost['flow']} |")
+            f"`{cost['critical_path']}` | {cost['flow']} |")
     return lines
 
 
@@ -372,8 +393,10 @@ def kv_buffer_section() -> list[str]:
         "is command to answer on an idle unit), then a score and a weighted-value read of",
         "the full head with no stalls, from the command to the last answer. Utilization:",
         "tokens × head_dim MACs / (lanes × cycles). Read bytes per cycle: the code words and",
-        "scales a score read takes, over its cycles; GB/s: that times Fmax. `accelgen synth`",
-        "for LUT4, FF, DSP, block RAM cells (SPRAM included on the UP5K) and Fmax.",
+        "scales a score read takes, over its cycles; GB/s: that times the median Fmax.",
+        "`accelgen synth` for LUT4, FF, DSP, block RAM cells (SPRAM included on the UP5K)",
+        "and Fmax: nextpnr seeds 1-3 where issue 14 sets a target (the seeds spread",
+        "kv_cache_up5k from 29.1 to 34.7 MHz on 2026-11-26), else seed 1.",
         "",
         *kv_buffer_table(),
     ]
@@ -445,9 +468,10 @@ def bitserial_section() -> list[str]:
         "",
         "### Resources and Fmax (`accelgen synth`)",
         "",
-        "GMAC/s: pes × lanes weights every planes/bits_per_cycle cycles at Fmax (INT8: 8",
-        "planes, INT4 and FP4-ER: 4, INT2: 2). No DSP: weights are taken bit by bit and",
-        "scales by shift-and-add (tests/test_bitserial_synth.py).",
+        "GMAC/s: pes × lanes weights every planes/bits_per_cycle cycles at the median Fmax",
+        "(INT8: 8 planes, INT4 and FP4-ER: 4, INT2: 2). No DSP: weights are taken bit by bit",
+        "and scales by shift-and-add (tests/test_bitserial_synth.py). Fmax: nextpnr seeds",
+        "1-3 where issue 14 sets a target, else seed 1.",
         "",
         *bitserial_synthesis_table(),
     ]
