@@ -1,6 +1,6 @@
 """Weight-stationary systolic array: each PE holds one weight, partial sums flow down."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 
 from accelgen.numbers import index_range
@@ -64,12 +64,22 @@ class WeightStationaryArray(wiring.Component):
         # write enables of every PE then hang off flip-flops, not off the handshake.
         # The bank turns busy in that cycle too, which is in time: the loader has moved
         # on to the other bank, and needs at least a cycle to come back.
-        write = Signal(data.StructLayout({"valid": 1, "bank": 1, "row": index_range(rows),
-                                          "tile_done": 1}))
+        write = Signal(data.StructLayout({"valid": 1, "bank": 1, "tile_done": 1}))
         write_row = data_register(self.weights.payload.w.shape(), "write_row")
         m.d.sync += [write.valid.eq(loading), write.bank.eq(load_bank),
-                     write.row.eq(load_row), write.tile_done.eq(tile_done),
-                     write_row.eq(self.weights.payload.w)]
+                     write.tile_done.eq(tile_done), write_row.eq(self.weights.payload.w)]
+        # each PE row's bank enables decoded in that same register stage (a tile's first
+        # row also clears the rows it may not send), so that an enable is a flip-flop:
+        # decoded behind it they were 3 LUTs in front of 2 x rows x cols x weight enables,
+        # the 8x8 INT8 array's critical path on ECP5
+        enables = [[Signal(name=f"write_enable{i}_bank{bank}") for bank in range(2)]
+                   for i in range(rows)]
+        hits = [Signal(name=f"write_hit{i}") for i in range(rows)]
+        for i in range(rows):
+            m.d.sync += hits[i].eq(load_row == i)
+            for bank in range(2):
+                m.d.sync += enables[i][bank].eq(
+                    loading & (load_bank == bank) & ((load_row == i) | (load_row == 0)))
 
         issue = Signal()
         m.d.comb += [
@@ -130,12 +140,8 @@ class WeightStationaryArray(wiring.Component):
                 ]
                 a_in[i], from_above[j] = a, partial
                 for bank in range(2):
-                    with m.If(write.valid & (write.bank == bank)):
-                        with m.If(write.row == i):
-                            m.d.sync += held[bank].eq(write_row[j])
-                        with m.Elif(write.row == 0):
-                            # the first row of a tile clears the rows it may not send
-                            m.d.sync += held[bank].eq(0)
+                    with m.If(enables[i][bank]):
+                        m.d.sync += held[bank].eq(Mux(hits[i], write_row[j], 0))
 
         # Column j leaves the bottom row j cycles after column 0: de-skew, then capture.
         capture = diagonal[rows + cols + 3]
