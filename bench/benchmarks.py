@@ -321,8 +321,8 @@ def bitserial_synthesis_table() -> list[str]:
     base = synthesize(SYSTOLIC_32, "ecp5-85k")["units"]["array"]
     lines.append(f"| systolic 4x8 WS, INT8 x INT8 (bit-parallel baseline) | ecp5-85k | "
                  f"{base['lut4']} | {base['ff']} | {base['dsp']} | {base['bram']} | "
-                 f"{base['fmax_mhz']} | {32 * base['fmax_mhz'] / 1e3:.2f} (any width) | "
-                 f"{base['flow']} |")
+                 f"{base['fmax_mhz']} | — | {32 * base['fmax_mhz'] / 1e3:.2f} (any width) | "
+                 f"`{base['critical_path']}` | {base['flow']} |")
     ours = costs[BITSERIAL_SYNTHESIS[0][0], "ecp5-85k"]
     baseline_per_lut = 32 * base["fmax_mhz"] / base["lut4"]
     ours_mhz = fmax_spread(ours["fmax_by_seed"])[1]
