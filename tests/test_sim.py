@@ -32,9 +32,9 @@ def test_a_broken_netlist_fails_and_names_seed_config_and_element(cli, in_tmp):
     code, _, _ = cli("generate", "-o", "rtl")
     text = (in_tmp / "rtl" / "gemm.v").read_text()
     # PE (0, 0) subtracts its products instead of adding them
-    marker = "$signed(acc_0_0) + $signed(p[11:0])"
+    marker = "$signed(acc_0_0) + $signed(product_0_0_d1)"
     assert marker in text, "the mutation does not apply; update the marker"
-    broken = text.replace(marker, "$signed(acc_0_0) - $signed(p[11:0])")
+    broken = text.replace(marker, "$signed(acc_0_0) - $signed(product_0_0_d1)")
     (in_tmp / "broken.v").write_text(broken)
     code, out, _ = cli("sim", "--unit", "gemm", "--verilog", "broken.v", "--seed", "5")
     assert code == 1 and "FAIL" in out
