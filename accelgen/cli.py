@@ -184,9 +184,14 @@ def run(argv) -> int:
             print(f"{made.board}: programmed")
         return EXIT_OK
     if args.command == "serve":
+        import signal
+
         from .sim.serve import start_server
         if args.unit is not None:
             design = design.only([args.unit])
+        # Ctrl-C stops it even where SIGINT came ignored (Python then installs no
+        # handler: a `&` job of a script, some test runners' workers)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         with start_server(design, args.port) as server:
             print(f"{design.name}: serving the simulated accelerator at {server.url} "
                   "(Ctrl-C stops)", flush=True)

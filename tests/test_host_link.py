@@ -253,8 +253,11 @@ def test_accelgen_serve_command(in_tmp):
     import subprocess
     import sys
 
+    # started with SIGINT ignored, as a script's background job is (and as the CI's worker
+    # sometimes was): Python then installs no handler, and serve must set its own
     process = subprocess.Popen([sys.executable, "-m", "accelgen", "serve", "--unit", "gemm"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         line = process.stdout.readline()
         assert "serving the simulated accelerator at socket://127.0.0.1:" in line, \
@@ -270,7 +273,6 @@ def test_accelgen_serve_command(in_tmp):
         try:
             code = process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            # seen once in a fresh-clone CI run, not reproduced: keep what it said
             process.kill()
             _, err = process.communicate()
             raise AssertionError(f"serve did not stop on SIGINT in 20 s: {err[-2000:]}")
