@@ -116,7 +116,7 @@ class BitSerialUnit(wiring.Component):
                                 fifo.can_reserve)
         move = held_valid & (~busy | (last_step & issue))
         with m.If(issue):
-            m.d.sync += [step.eq(step - 1), first.eq(0)]
+            m.d.sync += first.eq(0)
         current_top = [Signal.like(held_info[row].top, name=f"current_top{row}")
                        for row in range(pes)]
         # the rows compute in lockstep: a chunk takes the steps of its widest datatype
@@ -128,8 +128,7 @@ class BitSerialUnit(wiring.Component):
             with m.If(steps[index]):
                 m.d.comb += top_step.eq(index)
         with m.If(move):
-            m.d.sync += [step.eq(top_step), first.eq(1), current.eq(held),
-                         current_scale.eq(held_scale)]
+            m.d.sync += [first.eq(1), current.eq(held), current_scale.eq(held_scale)]
             m.d.sync += [top.eq(info.top) for top, info in zip(current_top, held_info)]
         for index in range(pes * lanes):
             m.submodules[f"decode{index}"] = decoder = CodeDecoder(config)
@@ -162,7 +161,9 @@ class BitSerialUnit(wiring.Component):
         last_step_next = Mux(move, top_step == 0, Mux(issue, step == 1, last_step))
         spacing_busy_next = group_done | (spacing_busy & (spacing != 1))
         use_slot_next = use_slot ^ (accept & beat.last)
-        m.d.sync += [held_valid.eq(held_valid_next), busy.eq(busy_next),
+        step_next = Signal.like(step)
+        m.d.comb += step_next.eq(Mux(move, top_step, Mux(issue, step - 1, step)))
+        m.d.sync += [held_valid.eq(held_valid_next), busy.eq(busy_next), step.eq(step_next),
                      last_step.eq(last_step_next), spacing_busy.eq(spacing_busy_next),
                      use_slot.eq(use_slot_next)]
         # held's beat moves on (or held is empty) in the next cycle, and its slot is full;
@@ -184,7 +185,7 @@ class BitSerialUnit(wiring.Component):
         # the step and the tops of the next cycle (BitPlaneDots registers its plane index)
         for row in range(pes):
             m.d.comb += dots.next_top[row].eq(Mux(move, held_info[row].top, current_top[row]))
-        m.d.comb += dots.next_step.eq(Mux(move, top_step, Mux(issue, step - 1, step)))
+        m.d.comb += dots.next_step.eq(step_next)
         m.d.comb += [dots.weights.eq(weights), dots.x.eq(x),
                      dots.valid.eq(issue), dots.first.eq(first), dots.last.eq(last_step),
                      dots.group_first.eq(current.group_first),
