@@ -95,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
                     "accelgen serve examples/decoder.yaml --port 4000")
     serve.add_argument("--port", type=int, default=0, help="TCP port (default: any free one)")
     serve.add_argument("--unit", help="only this unit (as `build --unit` makes the board's)")
+    prove = command("prove", "formal proofs (SymbiYosys) of every unit's stream contract: "
+                             "valid and payload held until ready, nothing sent after reset, "
+                             "no job's end lost or invented, bounded progress",
+                    "accelgen prove ternary_8x2 --unit bitlinear")
+    prove.add_argument("--unit")
+    prove.add_argument("--depth", type=int, help="cycles checked from reset, 4..200 "
+                                                 "(default: the unit's progress bound + 6)")
     bench = command("bench", "measure cycles and MAC utilization in RTL simulation",
                     "accelgen bench kv_cache --json kv.json")
     bench.add_argument("--unit")
@@ -203,6 +210,19 @@ def run(argv) -> int:
                 raise AccelgenError(f"serve: the simulation exited with "
                                     f"{server.process.returncode}")
         return EXIT_OK
+    if args.command == "prove":
+        from .generation import default_build_dir
+        from .sim.formal import prove_unit
+        if args.depth is not None and not 4 <= args.depth <= 200:
+            raise AccelgenError(f"--depth: must be 4..200, got {args.depth}")
+        failed = False
+        for unit in design.selected(args.unit):
+            work = default_build_dir(design) / "prove" / unit
+            result, patience = prove_unit(design, unit, work, args.depth)
+            print(f"{unit}: {result.summary()} (progress bound {patience} cycles; "
+                  f"log {work / 'sby.log'})")
+            failed |= not result.passed
+        return EXIT_FAILED if failed else EXIT_OK
     if args.command == "bench":
         from .benchmark import bench, format_bench
         print(format_bench(bench(design, args.unit, args.simulator, args.json)))

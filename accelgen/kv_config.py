@@ -222,6 +222,10 @@ class KVBufferConfig(UnitConfig):
         return 3 * self.head_dim + self.divider_stages + self.read_stages + 10
 
     @property
+    def slowest_answer(self) -> int:
+        return max(self.latency, self.append_cycles)
+
+    @property
     def throughput(self) -> str:
         return (f"score and weighted-value reads: {self.lanes} MACs per cycle, one "
                 f"{self.word_bits}-bit code word per cycle; an append quantizes one "

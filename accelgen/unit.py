@@ -59,6 +59,13 @@ class UnitConfig(abc.ABC):
         idle, unstalled unit (the manifest's ``latency_cycles``)."""
 
     @property
+    def slowest_answer(self) -> int:
+        """Cycles from the input that completes a job to its first result beat on an idle,
+        unstalled unit, for the slowest kind of job (``accelgen prove`` bounds progress
+        with it): the latency, unless the kind's jobs differ."""
+        return self.latency
+
+    @property
     @abc.abstractmethod
     def throughput(self) -> str:
         """One sentence on the steady-state rate (the manifest's ``throughput``)."""
@@ -208,8 +215,26 @@ class UnitKind(abc.ABC):
     def selftest_frames(self, config) -> dict:
         """Per input port of the board self-test: (beats per frame, frames)."""
 
+    def job_end(self, m, config, component):
+        """A 1-bit value, high in a cycle where ``component`` takes the input beat that
+        completes a job (``m`` is the module to add any register to). The formal stream
+        contract (``accelgen prove``) counts jobs with it. The default serves kinds with
+        one input stream: its ``last`` beat completes a job."""
+        from amaranth.lib.wiring import In
+        inputs = [name for name, member in component.signature.members.items()
+                  if not member.is_port and member.flow == In]
+        if len(inputs) != 1:
+            raise NotImplementedError(f"{self.name}: several input streams ({inputs}); "
+                                      "the kind must say which completes a job")
+        return taken_last(getattr(component, inputs[0]))
+
     def driver(self) -> type | None:
         """The host driver class of the kind's units: a subclass of
         ``accelgen.host.UnitDriver`` with the kind's numpy API, or None for the
         beat-level driver alone."""
         return None
+
+
+def taken_last(port):
+    """High when ``port`` (a stream) hands over a beat with ``last`` set."""
+    return port.valid & port.ready & port.payload.last

@@ -1,6 +1,8 @@
 """Result FIFO with credits: space is reserved when work enters a pipeline, so the
 pipeline never has to stall and its results always find a slot."""
 
+from types import SimpleNamespace
+
 from amaranth.hdl import Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
@@ -54,6 +56,12 @@ class CreditFIFO(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        self.build(m)
+        return m
+
+    def build(self, m) -> SimpleNamespace:
+        """Add the FIFO's logic to ``m``; returns its state (the formal proof states
+        invariants on it: sim/formal_parts.py)."""
         # Credited writes always find room, so the memory's write enable is w_en itself
         # (no level compare in front of a wide LUT RAM's write enables, which was the
         # arrays' critical path with SyncFIFOBuffered). The memory holds ``depth``
@@ -102,7 +110,9 @@ class CreditFIFO(wiring.Component):
         m.d.comb += outstanding.eq(taken - freed)
         m.d.comb += self.can_reserve_next.eq(outstanding <= self._depth - 2 * self._max_reserve)
         m.d.sync += self.can_reserve.eq(self.can_reserve_next)
-        return m
+        return SimpleNamespace(memory=memory, write_address=write_address,
+                               read_address=read_address, stored=stored, nonempty=nonempty,
+                               out_valid=out_valid, taken=taken, freed=freed)
 
 
 def result_fifo(m, result, payload_layout, *, depth: int, max_reserve: int) -> CreditFIFO:

@@ -1,6 +1,8 @@
 """Two activation vectors in block RAM: one fills from a stream while the engine
 reads the other."""
 
+from types import SimpleNamespace
+
 from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
@@ -54,6 +56,12 @@ class VectorBuffer(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        self.build(m)
+        return m
+
+    def build(self, m) -> SimpleNamespace:
+        """Add the buffer's logic to ``m``; returns its state (the formal proof states
+        invariants on it: sim/formal_parts.py)."""
         max_chunks = self._max_chunks
         chunk_bits = ceil_log2(max_chunks)
         # block RAM even when shallow: as LUT RAM it would cost more LUTs than a lane; a
@@ -99,4 +107,5 @@ class VectorBuffer(wiring.Component):
         m.d.comb += [read.en.eq(self.read_en),
                      read.addr.eq(Cat(self.read_chunk[:chunk_bits], self.read_slot)),
                      self.data.eq(read.data)]
-        return m
+        return SimpleNamespace(memory=memory, fill_slot=fill_slot, fill_address=fill_address,
+                               in_vector=in_vector)

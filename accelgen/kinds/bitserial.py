@@ -1,7 +1,7 @@
 """``kind: bitserial``: the BitMoD bit-serial mixture-of-datatype unit."""
 
 from ..bitserial_config import BitSerialConfig
-from ..unit import DOCS, UnitKind
+from ..unit import DOCS, UnitKind, taken_last
 
 
 class BitSerialKind(UnitKind):
@@ -35,6 +35,9 @@ class BitSerialKind(UnitKind):
     def driver(self):
         from ..host.bitserial import BitSerialDriver
         return BitSerialDriver
+
+    def job_end(self, m, config, component):
+        return taken_last(component.weights)
 
     def selftest_frames(self, config, jobs: int = 3) -> dict:
         # vectors of the most chunks, matrices of two row blocks

@@ -40,6 +40,20 @@ class KVBufferKind(UnitKind):
         from ..host.kv_buffer import KVBufferDriver
         return KVBufferDriver
 
+    def job_end(self, m, config, component):
+        # a command beat completes its command, except inside a weighted-value frame,
+        # which its `last` beat completes
+        from amaranth.hdl import Signal
+
+        from ..hw.kv_layouts import Op
+        command = component.command
+        taken = command.valid & command.ready
+        in_frame = Signal(name="value_frame")
+        starts_frame = ~in_frame & (command.payload.op == Op.VALUE)
+        with m.If(taken):
+            m.d.sync += in_frame.eq((in_frame | starts_frame) & ~command.payload.last)
+        return taken & (~(in_frame | starts_frame) | command.payload.last)
+
     def selftest_frames(self, config, jobs: int = 8) -> dict:
         # random commands in frames of four (a value job is one frame), whole tokens
         # and queries

@@ -1,7 +1,7 @@
 """``kind: systolic``: the INT2..INT8 processing-element array."""
 
 from ..systolic_config import SystolicConfig
-from ..unit import DOCS, UnitKind
+from ..unit import DOCS, UnitKind, taken_last
 
 
 class SystolicKind(UnitKind):
@@ -38,6 +38,12 @@ class SystolicKind(UnitKind):
     def driver(self):
         from ..host.systolic import SystolicDriver
         return SystolicDriver
+
+    def job_end(self, m, config, component):
+        # a tile ends on its last operand beat; a weight-stationary job on its last
+        # activation vector (a weight load alone gives no result)
+        port = component.operands if config.output_stationary else component.activations
+        return taken_last(port)
 
     def selftest_frames(self, config, jobs: int = 4) -> dict:
         if config.output_stationary:

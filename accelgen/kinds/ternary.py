@@ -1,7 +1,7 @@
 """``kind: ternary``: the MatMul-free ternary matrix-vector unit (BitLinear, MLGRU)."""
 
 from ..ternary_config import TernaryConfig
-from ..unit import DOCS, UnitKind
+from ..unit import DOCS, UnitKind, taken_last
 
 
 class TernaryKind(UnitKind):
@@ -37,6 +37,9 @@ class TernaryKind(UnitKind):
     def driver(self):
         from ..host.ternary import TernaryDriver
         return TernaryDriver
+
+    def job_end(self, m, config, component):
+        return taken_last(component.activations)
 
     def selftest_frames(self, config, loads: int = 3, vectors: int = 8) -> dict:
         # loads as long as a bank (so any shape in a header finds its words) and vectors

@@ -1,0 +1,187 @@
+"""Formal specifications of the parts every unit shares, proved by k-induction (for every
+cycle, not only a bounded run): what each promises its users, written as assertions,
+with what it requires of them written as assumptions.
+
+Each spec is an Elaboratable with ``ports()``, for ``sim.formal.prove``. A spec tracks one
+word of the solver's choosing through the part (``watch`` picks it): if that word always
+comes out right, every word does.
+"""
+
+from amaranth.hdl import Assume, Cat, Module, Mux, Signal, Value, unsigned
+from amaranth.lib import data
+
+from accelgen.hw.credit_fifo import CreditFIFO
+from accelgen.hw.vector_buffer import VectorBuffer
+from accelgen.numbers import ceil_log2
+
+from .formal import StreamContract, claim
+
+
+class CreditFIFOSpec(CreditFIFO):
+    """The credit FIFO delivers the words written into it, in order, each exactly once,
+    and keeps the stream contract, under any back-pressure and resets, if its users keep
+    theirs: they reserve only while ``can_reserve`` says they may, at most
+    ``max_reserve`` slots at a time, and write only slots they reserved earlier."""
+
+    def __init__(self, *, depth: int, max_reserve: int, width: int = 3):
+        # (the FIFO stores the payload layouts of the units' results)
+        super().__init__(data.StructLayout({"word": unsigned(width)}), depth=depth,
+                         max_reserve=max_reserve)
+        self.depth = depth
+        self.max_reserve = max_reserve
+        self.watch = Signal()
+
+    def ports(self) -> list:
+        return [Value.cast(v) for _, _, v in self.signature.flatten(self)] + [self.watch]
+
+    def elaborate(self, platform):
+        m = Module()
+        fifo = self
+        state = self.build(m)
+        m.submodules.contract = StreamContract(self, elaborate_unit=False)
+        taken = fifo.result.valid & fifo.result.ready
+        depth = self.depth
+
+        owed = Signal(range(depth + 1))           # slots reserved and not yet written
+        m.d.sync += owed.eq(owed + fifo.reserve - fifo.w_en)
+        m.d.comb += [Assume((fifo.reserve == 0) | fifo.can_reserve),
+                     Assume(fifo.reserve <= self.max_reserve),
+                     Assume(~fifo.w_en | (owed != 0))]
+        inside = Signal(range(depth + 2))         # written, not yet taken by the consumer
+        m.d.sync += inside.eq(inside + fifo.w_en - taken)
+        m.d.comb += claim(inside + owed <= depth, "credits bound the contents")
+
+        watching = Signal()
+        word = Signal.like(fifo.w_data)
+        ahead = Signal.like(inside)               # words to leave before the watched one
+        with m.If(watching & taken):
+            m.d.sync += ahead.eq(ahead - 1)
+            with m.If(ahead == 0):
+                m.d.comb += claim(fifo.result.payload.word == word.word,
+                                   "words leave in order")
+                m.d.sync += watching.eq(0)
+        with m.If(~watching & self.watch & fifo.w_en):
+            m.d.sync += [watching.eq(1), word.eq(fifo.w_data), ahead.eq(inside - taken)]
+
+        # Invariants: how the FIFO's state encodes the counters above (an induction
+        # proof needs them; each is checked like any assertion)
+        outstanding = (state.taken - state.freed)[:len(state.taken)]
+        in_memory = (state.write_address - state.read_address + depth)[:len(state.taken)]
+        peek = state.memory.read_port(domain="comb")
+        slot = Signal(range(depth))
+        offset = Signal.like(ahead)
+        m.d.comb += [
+            claim(outstanding == inside + owed, "reservations counted"),
+            claim(inside == state.stored + state.out_valid, "contents counted"),
+            claim(state.nonempty == (state.stored != 0), "nonempty is stored != 0"),
+            claim((state.write_address < depth) & (state.read_address < depth),
+                  "addresses in range"),
+            claim(Mux(in_memory >= depth, in_memory - depth, in_memory) ==
+                   Mux(state.stored == depth, 0, state.stored), "addresses apart by stored"),
+            claim(~fifo.can_reserve | (outstanding <= depth - self.max_reserve),
+                   "can_reserve leaves room"),
+            claim(~watching | (ahead < inside), "the watched word is inside"),
+            offset.eq(ahead - state.out_valid),
+            slot.eq(Mux(state.read_address + offset >= depth,
+                        state.read_address + offset - depth, state.read_address + offset)),
+            peek.addr.eq(slot),
+        ]
+        with m.If(watching & (ahead >= state.out_valid)):
+            m.d.comb += claim(peek.data == Value.cast(word), "the watched word is kept")
+        with m.If(watching & (ahead == 0) & state.out_valid):
+            m.d.comb += claim(fifo.result.payload.word == word.word, "the watched word is out")
+        return m
+
+
+class VectorBufferSpec(VectorBuffer):
+    """Each slot gives back the vector that filled it (every chunk, the header of its
+    first beat, its chunk count) until the engine releases it, and a slot takes no beat
+    while full, under any producer timing and resets, if the engine reads and releases
+    only full slots."""
+
+    def __init__(self, *, max_chunks: int, width: int = 3):
+        super().__init__(data.StructLayout({"x": unsigned(width), "h": unsigned(2), "last": 1}),
+                         max_chunks)
+        self.max_chunks = max_chunks
+        self.watch = Signal()
+
+    def ports(self) -> list:
+        return [Value.cast(v) for _, _, v in self.signature.flatten(self)] + [self.watch]
+
+    def elaborate(self, platform):
+        m = Module()
+        state = self.build(m)
+        m.submodules.contract = StreamContract(self, elaborate_unit=False)
+        beat = self.vector.payload
+        taken = self.vector.valid & self.vector.ready
+        m.d.comb += [Assume(~self.read_en | self.full.bit_select(self.read_slot, 1)),
+                     Assume(~self.release | self.full.bit_select(self.release_slot, 1))]
+
+        # the spec's own account of the vector filling: beats taken, first beat's header
+        beats = Signal(range(self.max_chunks + 1))
+        in_vector = Signal()
+        with m.If(taken):
+            m.d.sync += in_vector.eq(~beat.last)
+            with m.If(beat.last):
+                m.d.sync += beats.eq(0)
+            with m.Elif(beats != self.max_chunks):
+                m.d.sync += beats.eq(beats + 1)
+        filling = self.full.bit_select(state.fill_slot, 1)
+        m.d.comb += [
+            claim(in_vector == state.in_vector, "the vector's beats counted"),
+            claim((state.fill_address == beats) & (beats <= self.max_chunks),
+                  "chunks written in order"),
+            claim(~(in_vector & filling), "a full slot takes no beats"),
+        ]
+        first_header = Signal.like(beat.h)
+        with m.If(taken & ~in_vector):
+            m.d.sync += first_header.eq(beat.h)
+        with m.If(in_vector):
+            m.d.comb += claim(self.header[state.fill_slot].h == first_header,
+                               "the header is the first beat's")
+
+        # one chunk of the solver's choosing, from the beat that writes it until its slot
+        # is released
+        watching = Signal()
+        slot = Signal()
+        chunk = Signal(range(self.max_chunks))
+        word = Signal.like(beat.x)
+        header = Signal.like(beat.h)
+        whole = Signal()              # its vector is complete (the slot is full)
+        count = Signal(range(self.max_chunks + 1))     # beats of its vector so far
+        with m.If(~watching & self.watch & taken & (beats != self.max_chunks)):
+            m.d.sync += [watching.eq(1), slot.eq(state.fill_slot), chunk.eq(beats),
+                         word.eq(beat.x), header.eq(Mux(in_vector, first_header, beat.h)),
+                         whole.eq(beat.last),
+                         count.eq(beats + 1)]
+        with m.If(watching & ~whole & taken):
+            with m.If(count != self.max_chunks):
+                m.d.sync += count.eq(count + 1)
+            with m.If(beat.last):
+                m.d.sync += whole.eq(1)
+        with m.If(watching & self.release & (self.release_slot == slot)):
+            m.d.sync += watching.eq(0)
+        peek = state.memory.read_port(domain="comb")
+        m.d.comb += peek.addr.eq(Cat(chunk[:max(1, ceil_log2(self.max_chunks))], slot)
+                                 if self.max_chunks > 1 else slot)
+        held = self.full.bit_select(slot, 1)
+        with m.If(watching):
+            m.d.comb += [
+                claim(peek.data == word, "the watched chunk is kept"),
+                claim(held == whole, "the slot is full once its vector is"),
+                claim(whole | ((state.fill_slot == slot) & in_vector), "it fills in order"),
+                claim(whole | (beats == count), "its beats counted"),
+                claim((chunk < count) & (count <= self.max_chunks), "it is one of them"),
+                claim(self.header[slot].h == header, "its header is kept"),
+                claim(whole | (first_header == header), "its header is the first beat's"),
+            ]
+            with m.If(whole):
+                m.d.comb += claim(self.chunks_last[slot] == count - 1,
+                                   "its chunk count is kept")
+        # a read of the watched chunk gives it in the next cycle
+        expect = Signal()
+        m.d.sync += expect.eq(watching & whole & self.read_en & (self.read_slot == slot) &
+                              (self.read_chunk == chunk))
+        with m.If(expect):
+            m.d.comb += claim(self.data == word, "a read gives the chunk")
+        return m
