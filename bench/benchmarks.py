@@ -656,7 +656,7 @@ def formal_section() -> list[str]:
     the same), at its default depth (the progress bound + 6) and 10 cycles deeper, and
     the shared parts' k-induction proofs."""
     from accelgen.registry import UNIT_KINDS
-    from accelgen.sim.formal import PROOF_CONFIGS, prove, prove_unit, unit_contract
+    from accelgen.sim.formal import PROOF_CONFIGS, progress_bound, prove, prove_unit
     from accelgen.sim.formal_parts import CreditFIFOSpec, VectorBufferSpec
     lines = ["## Formal proofs (`accelgen prove`, SymbiYosys smtbmc + z3)",
              "",
@@ -672,7 +672,7 @@ def formal_section() -> list[str]:
         settings = PROOF_CONFIGS.get(name) or kind.test_configs["minimum"]
         design = single_unit_design("proof", "u", name, f"bench/{name}", **settings)
         shown = ", ".join(f"{key}={value}" for key, value in settings.items())
-        bound = unit_contract(design, "u")[1]
+        bound = progress_bound(design.units["u"])
         for depth in (bound + 6, bound + 16):
             with tempfile.TemporaryDirectory() as work:
                 result, _ = prove_unit(design, "u", Path(work), depth)

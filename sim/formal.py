@@ -152,25 +152,31 @@ PROOF_CONFIGS = {"kv_buffer": {"heads": 1, "head_dim": 1, "lanes": 1, "max_token
                                "sink_tokens": 1, "kv_bits": 4, "input_bits": 8}}
 
 
-def unit_contract(design, unit_name: str) -> tuple[StreamContract, int]:
-    """A unit of ``design`` under its stream contract, and the progress bound proved on
-    it: the unit's slowest answer + 2 * READY_EVERY + 2 cycles."""
+def progress_bound(config) -> int:
+    """Cycles within which a unit owing results moves a beat: its slowest answer, and
+    a wait of up to READY_EVERY - 1 cycles on each side, with slack."""
+    return config.slowest_answer + 2 * READY_EVERY + 2
+
+
+def unit_contract(design, unit_name: str) -> StreamContract:
+    """A unit of ``design`` under its stream contract, its jobs counted, its progress
+    bounded."""
     from accelgen.registry import UNIT_KINDS
 
     config = design.units[unit_name]
     kind = UNIT_KINDS[config.kind]
     component = kind.component(config)
-    patience = config.slowest_answer + 2 * READY_EVERY + 2
-    contract = StreamContract(component, job_end=lambda m: kind.job_end(m, config, component),
-                              ready_every=READY_EVERY, patience=patience)
-    return contract, patience
+    return StreamContract(component, job_end=lambda m: kind.job_end(m, config, component),
+                          ready_every=READY_EVERY, patience=progress_bound(config))
 
 
 def prove_unit(design, unit_name: str, work: Path, depth: int | None = None):
     """Bounded model check of one unit's stream contract, job count and progress bound;
-    the default depth lets a job complete and the bound run out (patience + 6)."""
-    contract, patience = unit_contract(design, unit_name)
-    return prove(contract, work, depth=depth or patience + 6, name=unit_name), patience
+    the default depth lets a job complete and the bound run out (the bound + 6)."""
+    bound = progress_bound(design.units[unit_name])
+    result = prove(unit_contract(design, unit_name), work, depth=depth or bound + 6,
+                   name=unit_name)
+    return result, bound
 
 
 @dataclass
