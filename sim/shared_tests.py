@@ -1,5 +1,5 @@
 """The cocotb tests every unit kind gets, written once: random jobs, random stalls and
-fixed pause patterns on every port, extreme values, a reset in the middle of a job,
+fixed pause patterns on every port, long back-pressure on the results, extreme values, a reset in the middle of a job,
 back-to-back jobs at full rate, the exact latency, and the `measure` report. Each
 reaches the kind through the hooks of its bench (sim/bench.py); the runner runs this
 module beside the kind's own bench module, which holds the tests only that kind has."""
@@ -52,6 +52,23 @@ async def pause_patterns(dut):
     await bench.reset()
     for pattern in PAUSE_PATTERNS:
         await bench.run([bench.random_job() for _ in range(2)], stall=pattern)
+    bench.check_state()
+
+
+@cocotb.test()
+async def long_back_pressure(dut):
+    """Results held back for long stretches (64 cycles, then 2 free) while the inputs
+    run unstalled: every buffer fills, and each way a job can wait for room is taken
+    (found by `accelgen mutate`: a held beat dropped while waiting went unnoticed)."""
+    bench = _bench(dut)
+    await bench.reset()
+    jobs = bench.random_jobs()
+    bench.set_stall(0.0)
+    hold = (1,) * 64 + (0,) * 2
+    for monitor in bench.monitors.values():
+        monitor.stall = hold
+    results = sum(len(words) for _, expected in jobs for words in expected.values())
+    await bench.run(jobs, timeout_cycles=bench.timeout(jobs, results) + len(hold) * results)
     bench.check_state()
 
 
