@@ -102,6 +102,20 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("--unit")
     prove.add_argument("--depth", type=int, help="cycles checked from reset, 4..200 "
                                                  "(default: the unit's progress bound + 6)")
+    mutate = command("mutate", "mutation testing: single-bit faults sampled across a unit's "
+                               "netlist, each run through its regression; the score is the "
+                               "share caught", "accelgen mutate ws_int8_2x4 --count 40 --jobs 2")
+    mutate.add_argument("--unit")
+    mutate.add_argument("--count", type=int, default=20, help="mutants per unit, 1..1000 "
+                                                              "(default 20)")
+    mutate.add_argument("--seed", type=int, default=1, help="of the sample and the "
+                                                           "regression (default 1)")
+    mutate.add_argument("--jobs", type=int, default=1, help="regressions at a time, 1..64")
+    mutate.add_argument("--budget", type=int, default=600,
+                        help="seconds per mutant's regression, 10..86400 (default 600)")
+    mutate.add_argument("--simulator", default="verilator")
+    mutate.add_argument("--min-score", type=float, metavar="PERCENT",
+                        help="exit 1 if a unit scores below this")
     bench = command("bench", "measure cycles and MAC utilization in RTL simulation",
                     "accelgen bench kv_cache --json kv.json")
     bench.add_argument("--unit")
@@ -223,11 +237,45 @@ def run(argv) -> int:
                   f"log {work / 'sby.log'})")
             failed |= not result.passed
         return EXIT_FAILED if failed else EXIT_OK
+    if args.command == "mutate":
+        return _mutate(design, args)
     if args.command == "bench":
         from .benchmark import bench, format_bench
         print(format_bench(bench(design, args.unit, args.simulator, args.json)))
         return EXIT_OK
     raise AssertionError(args.command)
+
+
+def _mutate(design, args) -> int:
+    from .generation import default_build_dir
+    from .sim import mutation
+    from .tools import check_simulator
+    for name, value, low, high in (("--count", args.count, 1, 1000),
+                                   ("--jobs", args.jobs, 1, 64),
+                                   ("--budget", args.budget, 10, 86400),
+                                   ("--seed", args.seed, 0, (1 << 32) - 1)):
+        if not low <= value <= high:
+            raise AccelgenError(f"{name}: must be {low}..{high}, got {value}")
+    if args.min_score is not None and not 0 <= args.min_score <= 100:
+        raise AccelgenError(f"--min-score: must be 0..100, got {args.min_score}")
+    check_simulator(args.simulator)
+    low = False
+    for unit in design.selected(args.unit):
+        work = default_build_dir(design) / "mutate" / unit
+        mutants = mutation.run(design, unit, work, count=args.count, seed=args.seed,
+                               jobs=args.jobs, budget=args.budget, simulator=args.simulator)
+        for mutant in mutants:
+            print(f"  {mutant.index:>3} {mutant.verdict:<13} {mutant.words}")
+            if mutant.verdict == mutation.EQUIVALENT:
+                print(f"      {mutant.argument}")
+        detected, counted = mutation.score(mutants)
+        tally = ", ".join(f"{verdict} {n}" for verdict in mutation.VERDICTS
+                          if (n := sum(m.verdict == verdict for m in mutants)))
+        percent = 100 * detected / counted if counted else 100.0
+        print(f"{unit}: score {detected}/{counted} = {percent:.1f}% ({tally}); "
+              f"report {work / 'report.json'}")
+        low |= args.min_score is not None and percent < args.min_score
+    return EXIT_FAILED if low else EXIT_OK
 
 
 def _listing() -> str:
