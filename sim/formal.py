@@ -58,15 +58,14 @@ class StreamContract(Elaboratable):
     invented), and, with ``ready_every`` = N, progress is bounded: while a completed job
     has not ended on every output, a beat moves on some port at least once in any
     ``patience`` cycles (the unit neither deadlocks nor loses a job it owes results for:
-    its buffers fill and it stops), provided that every consumer is ready and every
-    producer offers a beat at least once in any N cycles, and no further job completes
-    meanwhile.
+    its buffers fill and it stops), unless a consumer's ready or a producer's valid was
+    low for N cycles running, or a further job completed, since the job was owed.
     """
 
     def __init__(self, unit, *, job_end=None, ready_every: int | None = None,
                  patience: int | None = None, elaborate_unit: bool = True):
         if (ready_every is None) != (patience is None):
-            raise ValueError("bounded liveness needs both ready_every and patience")
+            raise ValueError("bounded progress needs both ready_every and patience")
         self.unit = unit
         self.job_end = job_end
         self.ready_every = ready_every
@@ -97,19 +96,23 @@ class StreamContract(Elaboratable):
             if is_output:
                 m.d.comb += claim(~(after_reset & port.valid),
                                    f"{name}: nothing sent during or right after reset")
-            if self.ready_every is not None:
-                self._at_least_every(m, f"{name}_idle", port.ready if is_output else port.valid)
         if self.job_end is not None:
             self._count_jobs(m)
         return m
 
-    def _at_least_every(self, m, name: str, flag):
-        """Assume ``flag`` is high at least once in any ``ready_every`` cycles."""
-        idle = Signal(range(self.ready_every), name=name)
-        m.d.sync += idle.eq(0)
-        with m.If(~flag):
-            m.d.sync += idle.eq(idle + 1)
-            m.d.comb += Assume(idle < self.ready_every - 1)
+    def _unfair(self, m):
+        """High in a cycle where a consumer's ``ready`` or a producer's ``valid`` has been
+        low for ``ready_every`` cycles running: progress is then not owed."""
+        late = []
+        for name, is_output, port in stream_ports(self.unit):
+            flag = port.ready if is_output else port.valid
+            idle = Signal(range(self.ready_every), name=f"{name}_idle")
+            with m.If(flag):
+                m.d.sync += idle.eq(0)
+            with m.Elif(idle != self.ready_every - 1):
+                m.d.sync += idle.eq(idle + 1)
+            late.append(~flag & (idle == self.ready_every - 1))
+        return Cat(*late).any()
 
     def _count_jobs(self, m):
         jobs = Signal(unsigned(8), name="jobs_completed")
@@ -132,12 +135,23 @@ class StreamContract(Elaboratable):
             pending.append(ended < jobs)
         if self.patience is None or not pending:
             return
-        # one job at a time: the bound is on a job's own results, not on a queue of jobs
-        m.d.comb += Assume(~(job_end & Cat(*pending).any()))
+        # Progress is owed only to a fair environment, and for one job at a time (the
+        # bound is on a job's own results, not on a queue of jobs): a stretch in which an
+        # unfair cycle or another job's completion came is excused. Excuses, not
+        # assumptions: the other claims still face every environment.
+        owing = Cat(*pending).any()
+        excuse = Signal(name="progress_excuse")
+        excused = Signal(name="progress_excused")
+        m.d.comb += excuse.eq(self._unfair(m) | job_end)
+        with m.If(~owing):
+            m.d.sync += excused.eq(0)
+        with m.Elif(excuse):
+            m.d.sync += excused.eq(1)
         silent = Signal(range(self.patience + 1), name="silent_cycles")
-        with m.If(Cat(*pending).any() & ~Cat(*taken).any()):
+        with m.If(owing & ~Cat(*taken).any()):
             m.d.sync += silent.eq(silent + 1)
-            m.d.comb += claim(silent < self.patience, "a unit owing results stalls")
+            m.d.comb += claim((silent < self.patience) | excused | excuse,
+                              "a unit owing results stalls")
         with m.Else():
             m.d.sync += silent.eq(0)
 
