@@ -155,7 +155,8 @@ def test_discovery_commands(cli, capsys, in_tmp):
     assert code == 2 and "nor a preset" in err and "kv_cache_up5k" in err
     code, out, _ = cli("generate", "--unit", "gemm")
     assert code == 0 and "gemm.v" in out
-    for command in ("check", "generate", "sim", "synth", "build", "serve", "bench", "prove"):
+    for command in ("check", "generate", "sim", "synth", "build", "serve", "bench", "prove",
+                    "mutate"):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert "example: accelgen " in capsys.readouterr().out

@@ -111,7 +111,8 @@ def test_accepted_small_configs_elaborate_and_lint(unit):
 
 
 words = st.sampled_from(["check", "list", "generate", "sim", "synth", "build", "serve",
-                         "bench", "prove", "--depth", "--unit", "--device", "--board", "--seed", "--simulator",
+                         "bench", "prove", "--depth", "mutate", "--count", "--budget",
+                         "--unit", "--device", "--board", "--seed", "--simulator",
                          "--json", "--flow", "--port", "-o", "--selftest", "--program",
                          "--verilog", "-1", "0", "99999999999", "kv_cache", "nosuch.yaml",
                          "ecp5-85k", "icebreaker", "gemm", "icarus", "", "--", "-x"])
@@ -127,6 +128,7 @@ def test_any_command_line_ends_cleanly(monkeypatch, tmp_path, argv):
     import accelgen.boards.build
     import accelgen.generation
     import accelgen.sim.formal
+    import accelgen.sim.mutation
     import accelgen.sim.runner
     import accelgen.sim.serve
     import accelgen.synth.flow
@@ -137,7 +139,7 @@ def test_any_command_line_ends_cleanly(monkeypatch, tmp_path, argv):
     for module, name in ((accelgen.sim.runner, "simulate"), (accelgen.synth.flow, "synthesize"),
                          (accelgen.boards.build, "build_board"), (accelgen.benchmark, "bench"),
                          (accelgen.sim.serve, "start_server"),
-                         (accelgen.sim.formal, "prove_unit"),
+                         (accelgen.sim.formal, "prove_unit"), (accelgen.sim.mutation, "run"),
                          (accelgen.generation, "generate")):
         monkeypatch.setattr(module, name, stub)
     monkeypatch.chdir(tmp_path)
