@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--waves", action="store_true", help="write a waveform (dump.vcd / .fst)")
     sim.add_argument("--verilog", help="test this Verilog file instead of generating it "
                                        "(needs --unit when the design has several units)")
+    sim.add_argument("--soak", type=int, metavar="JOBS",
+                     help="only the soak test: JOBS random jobs under random stalls and "
+                          "resets, reproducible by --seed")
     sim.add_argument("--post-synthesis", metavar="DEVICE",
                      help="test the netlist yosys makes for this device (with its cells' "
                           "simulation models) instead of the RTL")
@@ -171,12 +174,19 @@ def run(argv) -> int:
             if len(design.units) != 1:
                 raise AccelgenError("--verilog: the design has several units; name one "
                                     "with --unit")
+        if args.soak is not None and not 1 <= args.soak <= 10_000_000:
+            raise AccelgenError(f"--soak: must be 1..10000000 jobs, got {args.soak}")
         failed = False
         for unit in design.selected(args.unit):
             result = simulate(design, unit, simulator=args.simulator, seed=args.seed,
                               waves=args.waves, verilog=args.verilog,
-                              post_synthesis=args.post_synthesis)
+                              post_synthesis=args.post_synthesis, soak=args.soak)
             verdict = "PASS" if result.passed else "FAIL"
+            if args.soak is not None:
+                print(f"{unit} [{args.simulator}, seed {args.seed}]: soak of {args.soak} "
+                      f"jobs: {verdict}; log {result.log}")
+                failed |= not result.passed
+                continue
             skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
             print(f"{unit} [{args.simulator}, seed {args.seed}]: {verdict} "
                   f"{result.tests - result.failures}/{result.tests} tests{skipped}; "

@@ -19,6 +19,7 @@ CONFIG_VARIABLE = "ACCELGEN_UNIT_CONFIG"
 SEED_VARIABLE = "ACCELGEN_SEED"
 BENCH_JSON_VARIABLE = "ACCELGEN_BENCH_JSON"
 KIND_MODULE_VARIABLE = "ACCELGEN_KIND_MODULE"
+SOAK_VARIABLE = "ACCELGEN_SOAK_JOBS"
 
 
 def seed_from_env() -> int:
@@ -28,6 +29,11 @@ def seed_from_env() -> int:
 def measuring() -> bool:
     """Whether `accelgen bench` asked for the `measure` report."""
     return BENCH_JSON_VARIABLE in os.environ
+
+
+def soak_jobs() -> int:
+    """Jobs `accelgen sim --soak N` asked for (0: a regular run)."""
+    return int(os.environ.get(SOAK_VARIABLE, "0"))
 
 
 def write_measurement(report: dict):

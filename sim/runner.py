@@ -16,7 +16,8 @@ from accelgen.registry import UNIT_KINDS, kind_module
 from accelgen.synth.devices import device
 from accelgen.tools import check_simulator, verilator_environment
 
-from .bench import BENCH_JSON_VARIABLE, CONFIG_VARIABLE, KIND_MODULE_VARIABLE, SEED_VARIABLE
+from .bench import (BENCH_JSON_VARIABLE, CONFIG_VARIABLE, KIND_MODULE_VARIABLE, SEED_VARIABLE,
+                    SOAK_VARIABLE)
 from .lint import VERILATOR_WAIVERS
 
 # Yosys's Verilog marks every `always @*` block sensitive to this register, whose
@@ -124,10 +125,11 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
              seed: int = 1, waves: bool = False, verilog: str | Path | None = None,
              build_dir: str | Path | None = None, testcase: str | None = None,
              bench_json: Path | None = None,
-             post_synthesis: str | None = None) -> SimResult:
+             post_synthesis: str | None = None, soak: int | None = None) -> SimResult:
     """Build and run the bench of ``unit``; returns how many tests ran and failed.
     ``post_synthesis``: a device name; the bench runs on the netlist Yosys makes for it
-    (sim/post_synthesis.py) instead of the generated RTL."""
+    (sim/post_synthesis.py) instead of the generated RTL. ``soak``: run only the soak
+    test, with that many jobs."""
     from cocotb_tools.runner import get_runner
 
     check_simulator(simulator)
@@ -164,6 +166,8 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
            KIND_MODULE_VARIABLE: kind_module(kind)}
     if bench_json is not None:
         env[BENCH_JSON_VARIABLE] = str(Path(bench_json).resolve())
+    if soak is not None:
+        env[SOAK_VARIABLE], testcase = str(soak), "soak"
     if simulator == "verilator":
         os.environ.update(verilator_environment())
         build_args = ["-Wno-fatal", *VERILATOR_WAIVERS]
@@ -177,7 +181,7 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
         runner_name = "icarus"
     runner = get_runner(runner_name)
     # one build, a log and results file per use: `bench` does not overwrite `sim`'s
-    run_name = "bench" if testcase == "measure" else "sim"
+    run_name = {"measure": "bench", "soak": "soak"}.get(testcase, "sim")
     log = work / f"{run_name}.log"
     work.mkdir(parents=True, exist_ok=True)
     if simulator == "icarus":

@@ -1,8 +1,9 @@
 """The cocotb tests every unit kind gets, written once: random jobs, random stalls and
-fixed pause patterns on every port, long back-pressure on the results, extreme values, a reset in the middle of a job,
-back-to-back jobs at full rate, the exact latency, and the `measure` report. Each
-reaches the kind through the hooks of its bench (sim/bench.py); the runner runs this
-module beside the kind's own bench module, which holds the tests only that kind has."""
+fixed pause patterns on every port, long back-pressure on the results, extreme values,
+a reset in the middle of a job, back-to-back jobs at full rate, the exact latency, the
+`measure` report, and the `--soak` run. Each reaches the kind through the hooks of its
+bench (sim/bench.py); the runner runs this module beside the kind's own bench module,
+which holds the tests only that kind has."""
 
 import importlib
 import json
@@ -12,7 +13,8 @@ import cocotb
 
 from accelgen.registry import UNIT_KINDS
 
-from .bench import CONFIG_VARIABLE, KIND_MODULE_VARIABLE, measuring, write_measurement
+from .bench import (CONFIG_VARIABLE, KIND_MODULE_VARIABLE, measuring, soak_jobs,
+                    write_measurement)
 
 # deterministic pauses (1 = hold valid / ready low), beside the random stalls: every
 # other cycle, one cycle in four, three in four, and a burst
@@ -110,6 +112,31 @@ async def latency(dut):
         assert measured == expected, (
             f"{bench.describe()}: {what} latency {measured} cycles, the config says "
             f"{expected}")
+
+
+@cocotb.test(skip=not soak_jobs())
+async def soak(dut):
+    """`accelgen sim --soak N`: N random jobs in batches of 1-8, each batch under a stall
+    level or pause pattern drawn at random, and after a third of the batches a reset in
+    the middle of a job; every draw from the seed, so a failure replays with it."""
+    bench = _bench(dut)
+    await bench.reset()
+    stalls = (0.0, 0.1, 0.5, 0.9, *PAUSE_PATTERNS)
+    remaining, batches, resets = soak_jobs(), 0, 0
+    while remaining:
+        size = min(remaining, int(bench.rng.integers(1, 9)))
+        stall = stalls[int(bench.rng.integers(len(stalls)))]
+        await bench.run([bench.random_job() for _ in range(size)], stall=stall)
+        bench.check_state()
+        remaining -= size
+        batches += 1
+        if bench.rng.random() < 1 / 3:
+            stimulus, cycles = bench.doomed_job()
+            await bench.reset_during(stimulus, cycles)
+            bench.check_state()
+            resets += 1
+    dut._log.info(f"soak: {soak_jobs()} jobs in {batches} batches, {resets} resets, "
+                  f"{bench.timer.cycle} cycles")
 
 
 @cocotb.test(skip=not measuring())

@@ -1,6 +1,9 @@
 """cocotb regressions of the generated Verilog against the golden models, on Verilator
 and (where installed, and always in CI) Icarus."""
 
+import re
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -19,11 +22,11 @@ def test_regression(kind, case, simulator, tmp_path):
     design, unit = case_design(kind, case)
     result = simulate(design, unit, simulator=simulator, seed=1, build_dir=tmp_path)
     log = result.log.read_text()
-    # every test the kind's bench and the shared tests declare ran, but `measure`,
-    # which only `accelgen bench` asks for
+    # every test the kind's bench and the shared tests declare ran, but `measure` and
+    # `soak`, which only `accelgen bench` and `sim --soak` ask for
     declared = declared_tests(UNIT_KINDS[kind])
-    assert sorted(result.ran) == sorted(set(declared) - {"measure"}), log[-3000:]
-    assert result.skipped == ("measure",)
+    assert sorted(result.ran) == sorted(set(declared) - {"measure", "soak"}), log[-3000:]
+    assert sorted(result.skipped) == ["measure", "soak"]
     assert result.passed, log[-3000:]
 
 
@@ -110,3 +113,20 @@ def test_a_broken_unit_fails_and_names_the_first_wrong_element(mutation, cli, in
     log = next(in_tmp.glob(f"build/{design}/sim/*-given/sim.log")).read_text()
     assert f"seed 3, config {config}" in log
     assert "first mismatch at result beat" in log and f"field {field}" in log
+
+
+@pytest.mark.slow
+def test_soak_runs_the_jobs_asked_for_and_replays_by_seed(cli, write_config, in_tmp):
+    path = write_config("name: soaked\nunits:\n  a: {kind: systolic, rows: 2, cols: 1, "
+                        "max_depth: 16}\n")
+    code, out, err = cli("sim", path, "--soak", "60", "--seed", "7")
+    assert code == 0, err
+    assert out.startswith("a [verilator, seed 7]: soak of 60 jobs: PASS; log ")
+    log = Path(out.rsplit("log ", 1)[1].strip()).read_text()
+    summary = re.search(r"soak: 60 jobs in (\d+) batches, (\d+) resets, (\d+) cycles", log)
+    assert summary is not None and int(summary.group(1)) >= 8
+    code, out, _ = cli("sim", path, "--soak", "60", "--seed", "7")
+    again = Path(out.rsplit("log ", 1)[1].strip()).read_text()
+    assert summary.group(0) in again          # the same draws: the same run
+    code, _, err = cli("sim", path, "--soak", "0")
+    assert code == 2 and err == "error: --soak: must be 1..10000000 jobs, got 0\n"
