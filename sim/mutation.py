@@ -5,8 +5,9 @@ Yosys's ``mutate`` pass samples single-bit faults across the unit's flattened ne
 another bit of the same port is 0 or 1. Each mutant is written back to Verilog and run
 through the unit's cocotb regression (``accelgen sim --verilog``), in a child process
 with a time budget: *killed* (a test failed), *survived*, *timeout* or *not buildable*.
-A survivor is *equivalent* where sim/equivalent_mutants.yaml argues that no test could
-kill it (a wire no logic reads, say); any other survivor is a gap in the regression. Verdicts are cached by the mutant netlist, the
+A mutant is *equivalent* where its netlist is the original's (a bit stuck at the constant
+it already was), or where sim/equivalent_mutants.yaml argues that no test could kill it
+(a wire no logic reads, say); any other survivor is a gap in the regression. Verdicts are cached by the mutant netlist, the
 config and the seed.
 """
 
@@ -33,6 +34,7 @@ KILLED, SURVIVED, TIMEOUT, UNBUILDABLE, EQUIVALENT = VERDICTS = (
     "killed", "survived", "timeout", "not buildable", "equivalent")
 
 EQUIVALENTS = Path(__file__).resolve().parent / "equivalent_mutants.yaml"
+UNCHANGED = "the mutant's netlist is the original's (the bit already was that constant)"
 
 MODES = {"inv": "inverted", "const0": "stuck at 0", "const1": "stuck at 1",
          "cnot0": "flipped while bit {ctrl} of {port} is 0",
@@ -90,7 +92,7 @@ def plan(design, unit: str, work: Path, count: int, seed: int) -> tuple[Path, li
                                  for index, command in enumerate(commands, 1)]
 
 
-def _mutant_netlist(design, unit: str, work: Path, mutant: Mutant) -> Path:
+def mutant_netlist(design, unit: str, work: Path, mutant: Mutant) -> Path:
     rtl = os.path.relpath(work / "rtl" / f"{unit}.v", work)
     name = f"mutant_{mutant.index}.v"
     _yosys(f"{_read(rtl, module_name(design, unit))}; {mutant.command}; "
@@ -162,7 +164,11 @@ def run(design, unit: str, work: Path, *, count: int, seed: int, jobs: int,
 
     def judge(mutant: Mutant) -> Mutant:
         start = time.monotonic()
-        netlist = _mutant_netlist(design, unit, work, mutant)
+        netlist = mutant_netlist(design, unit, work, mutant)
+        if netlist.read_text() == baseline.read_text():
+            # e.g. a bit stuck at the constant it already was
+            mutant.verdict, mutant.argument = EQUIVALENT, UNCHANGED
+            return mutant
         key = _key(design, unit, netlist, seed, simulator)
         if key in cache:
             mutant.verdict, mutant.seconds = cache[key]["verdict"], cache[key]["seconds"]

@@ -82,3 +82,14 @@ def test_every_argued_equivalent_names_a_wire_of_its_kind(tmp_path):
             # in the read_path module
             inner = wire.split(".", 1)[-1]
             assert f"\\{inner} " in verilog and len(argument) > 80, (kind, wire)
+
+
+def test_a_mutant_that_changes_nothing_is_recognised(tmp_path):
+    from accelgen import load_config
+    design = load_config("default")
+    baseline, mutants = mutation.plan(design, "gemm", tmp_path, 10, 1)
+    # mutant 7 of this sample sets bit 0 of the accumulator's clear value, 22'h0, to 0
+    assert mutants[6].words.startswith("bit 0 of $procmux") and "stuck at 0" in mutants[6].words
+    same = mutation.mutant_netlist(design, "gemm", tmp_path, mutants[6])
+    other = mutation.mutant_netlist(design, "gemm", tmp_path, mutants[0])
+    assert same.read_text() == baseline.read_text() != other.read_text()
