@@ -81,7 +81,8 @@ def test_every_argued_equivalent_names_a_wire_of_its_kind(tmp_path):
             # flattened names start with the instance: read_path.at_sum.x is at_sum.x
             # in the read_path module
             inner = wire.split(".", 1)[-1]
-            assert f"\\{inner} " in verilog and len(argument) > 80, (kind, wire)
+            assert f"\\{wire} " in verilog or f"\\{inner} " in verilog, (kind, wire)
+            assert len(argument) > 80, (kind, wire)
 
 
 def test_a_mutant_that_changes_nothing_is_recognised(tmp_path):
