@@ -7,8 +7,8 @@ through the unit's cocotb regression (``accelgen sim --verilog``), in a child pr
 with a time budget: *killed* (a test failed), *survived*, *timeout* or *not buildable*.
 A mutant is *equivalent* where its netlist is the original's (a bit stuck at the constant
 it already was), or where sim/equivalent_mutants.yaml argues that no test could kill it
-(a wire no logic reads, say); any other survivor is a gap in the regression. Verdicts are cached by the mutant netlist, the
-config and the seed.
+(a wire no logic reads, say); any other survivor is a gap in the regression. Verdicts
+are cached by the mutant netlist, the config, the seed and the simulator.
 """
 
 import hashlib
