@@ -39,6 +39,11 @@ def claim(test, message: str):
     return statement
 
 
+def component_ports(component) -> list:
+    """Every signal of a component's signature: the ports a proof's top level has."""
+    return [Value.cast(value) for _, _, value in component.signature.flatten(component)]
+
+
 def stream_ports(component) -> list[tuple[str, bool, stream.Interface]]:
     """(name, is_output, interface) of every stream of ``component``."""
     ports = []
@@ -74,7 +79,7 @@ class StreamContract(Elaboratable):
         self.elaborate_unit = elaborate_unit
 
     def ports(self) -> list:
-        return [Value.cast(value) for _, _, value in self.unit.signature.flatten(self.unit)]
+        return component_ports(self.unit)
 
     def elaborate(self, platform):
         m = Module()

@@ -14,7 +14,7 @@ from accelgen.hw.credit_fifo import CreditFIFO
 from accelgen.hw.vector_buffer import VectorBuffer
 from accelgen.numbers import ceil_log2
 
-from .formal import StreamContract, claim
+from .formal import StreamContract, claim, component_ports
 
 
 class CreditFIFOSpec(CreditFIFO):
@@ -27,12 +27,10 @@ class CreditFIFOSpec(CreditFIFO):
         # (the FIFO stores the payload layouts of the units' results)
         super().__init__(data.StructLayout({"word": unsigned(width)}), depth=depth,
                          max_reserve=max_reserve)
-        self.depth = depth
-        self.max_reserve = max_reserve
         self.watch = Signal()
 
     def ports(self) -> list:
-        return [Value.cast(v) for _, _, v in self.signature.flatten(self)] + [self.watch]
+        return component_ports(self) + [self.watch]
 
     def elaborate(self, platform):
         m = Module()
@@ -40,12 +38,12 @@ class CreditFIFOSpec(CreditFIFO):
         state = self.build(m)
         m.submodules.contract = StreamContract(self, elaborate_unit=False)
         taken = fifo.result.valid & fifo.result.ready
-        depth = self.depth
+        depth = self._depth
 
         owed = Signal(range(depth + 1))           # slots reserved and not yet written
         m.d.sync += owed.eq(owed + fifo.reserve - fifo.w_en)
         m.d.comb += [Assume((fifo.reserve == 0) | fifo.can_reserve),
-                     Assume(fifo.reserve <= self.max_reserve),
+                     Assume(fifo.reserve <= self._max_reserve),
                      Assume(~fifo.w_en | (owed != 0))]
         inside = Signal(range(depth + 2))         # written, not yet taken by the consumer
         m.d.sync += inside.eq(inside + fifo.w_en - taken)
@@ -78,7 +76,7 @@ class CreditFIFOSpec(CreditFIFO):
                   "addresses in range"),
             claim(Mux(in_memory >= depth, in_memory - depth, in_memory) ==
                    Mux(state.stored == depth, 0, state.stored), "addresses apart by stored"),
-            claim(~fifo.can_reserve | (outstanding <= depth - self.max_reserve),
+            claim(~fifo.can_reserve | (outstanding <= depth - self._max_reserve),
                    "can_reserve leaves room"),
             claim(~watching | (ahead < inside), "the watched word is inside"),
             offset.eq(ahead - state.out_valid),
@@ -102,11 +100,10 @@ class VectorBufferSpec(VectorBuffer):
     def __init__(self, *, max_chunks: int, width: int = 3):
         super().__init__(data.StructLayout({"x": unsigned(width), "h": unsigned(2), "last": 1}),
                          max_chunks)
-        self.max_chunks = max_chunks
         self.watch = Signal()
 
     def ports(self) -> list:
-        return [Value.cast(v) for _, _, v in self.signature.flatten(self)] + [self.watch]
+        return component_ports(self) + [self.watch]
 
     def elaborate(self, platform):
         m = Module()
@@ -118,18 +115,18 @@ class VectorBufferSpec(VectorBuffer):
                      Assume(~self.release | self.full.bit_select(self.release_slot, 1))]
 
         # the spec's own account of the vector filling: beats taken, first beat's header
-        beats = Signal(range(self.max_chunks + 1))
+        beats = Signal(range(self._max_chunks + 1))
         in_vector = Signal()
         with m.If(taken):
             m.d.sync += in_vector.eq(~beat.last)
             with m.If(beat.last):
                 m.d.sync += beats.eq(0)
-            with m.Elif(beats != self.max_chunks):
+            with m.Elif(beats != self._max_chunks):
                 m.d.sync += beats.eq(beats + 1)
         filling = self.full.bit_select(state.fill_slot, 1)
         m.d.comb += [
             claim(in_vector == state.in_vector, "the vector's beats counted"),
-            claim((state.fill_address == beats) & (beats <= self.max_chunks),
+            claim((state.fill_address == beats) & (beats <= self._max_chunks),
                   "chunks written in order"),
             claim(~(in_vector & filling), "a full slot takes no beats"),
         ]
@@ -144,26 +141,26 @@ class VectorBufferSpec(VectorBuffer):
         # is released
         watching = Signal()
         slot = Signal()
-        chunk = Signal(range(self.max_chunks))
+        chunk = Signal(range(self._max_chunks))
         word = Signal.like(beat.x)
         header = Signal.like(beat.h)
         whole = Signal()              # its vector is complete (the slot is full)
-        count = Signal(range(self.max_chunks + 1))     # beats of its vector so far
-        with m.If(~watching & self.watch & taken & (beats != self.max_chunks)):
+        count = Signal(range(self._max_chunks + 1))     # beats of its vector so far
+        with m.If(~watching & self.watch & taken & (beats != self._max_chunks)):
             m.d.sync += [watching.eq(1), slot.eq(state.fill_slot), chunk.eq(beats),
                          word.eq(beat.x), header.eq(Mux(in_vector, first_header, beat.h)),
                          whole.eq(beat.last),
                          count.eq(beats + 1)]
         with m.If(watching & ~whole & taken):
-            with m.If(count != self.max_chunks):
+            with m.If(count != self._max_chunks):
                 m.d.sync += count.eq(count + 1)
             with m.If(beat.last):
                 m.d.sync += whole.eq(1)
         with m.If(watching & self.release & (self.release_slot == slot)):
             m.d.sync += watching.eq(0)
         peek = state.memory.read_port(domain="comb")
-        m.d.comb += peek.addr.eq(Cat(chunk[:max(1, ceil_log2(self.max_chunks))], slot)
-                                 if self.max_chunks > 1 else slot)
+        m.d.comb += peek.addr.eq(Cat(chunk[:max(1, ceil_log2(self._max_chunks))], slot)
+                                 if self._max_chunks > 1 else slot)
         held = self.full.bit_select(slot, 1)
         with m.If(watching):
             m.d.comb += [
@@ -171,7 +168,7 @@ class VectorBufferSpec(VectorBuffer):
                 claim(held == whole, "the slot is full once its vector is"),
                 claim(whole | ((state.fill_slot == slot) & in_vector), "it fills in order"),
                 claim(whole | (beats == count), "its beats counted"),
-                claim((chunk < count) & (count <= self.max_chunks), "it is one of them"),
+                claim((chunk < count) & (count <= self._max_chunks), "it is one of them"),
                 claim(self.header[slot].h == header, "its header is kept"),
                 claim(whole | (first_header == header), "its header is the first beat's"),
             ]
