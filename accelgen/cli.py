@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--soak", type=int, metavar="JOBS",
                      help="only the soak test: JOBS random jobs under random stalls and "
                           "resets, reproducible by --seed")
+    sim.add_argument("--coverage", metavar="FILE",
+                     help="write the functional coverage report (every bin, its hits) here")
     sim.add_argument("--post-synthesis", metavar="DEVICE",
                      help="test the netlist yosys makes for this device (with its cells' "
                           "simulation models) instead of the RTL")
@@ -169,6 +171,7 @@ def run(argv) -> int:
             print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})")
         return EXIT_OK
     if args.command == "sim":
+        from .sim import coverage
         from .sim.runner import simulate
         if args.verilog and args.unit is None:
             if len(design.units) != 1:
@@ -176,7 +179,10 @@ def run(argv) -> int:
                                     "with --unit")
         if args.soak is not None and not 1 <= args.soak <= 10_000_000:
             raise AccelgenError(f"--soak: must be 1..10000000 jobs, got {args.soak}")
-        failed = False
+        if args.coverage:
+            from .files import writable_file
+            writable_file(args.coverage, "--coverage")
+        failed, reports = False, []
         for unit in design.selected(args.unit):
             result = simulate(design, unit, simulator=args.simulator, seed=args.seed,
                               waves=args.waves, verilog=args.verilog,
@@ -184,14 +190,23 @@ def run(argv) -> int:
             verdict = "PASS" if result.passed else "FAIL"
             if args.soak is not None:
                 print(f"{unit} [{args.simulator}, seed {args.seed}]: soak of {args.soak} "
-                      f"jobs: {verdict}; log {result.log}")
+                      f"jobs: {verdict}; coverage {coverage.summary(result.coverage)}; "
+                      f"log {result.log}")
+                reports.append(coverage.report(unit, result.coverage))
                 failed |= not result.passed
                 continue
             skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
             print(f"{unit} [{args.simulator}, seed {args.seed}]: {verdict} "
                   f"{result.tests - result.failures}/{result.tests} tests{skipped}; "
-                  f"log {result.log}")
+                  f"coverage {coverage.summary(result.coverage)}; log {result.log}")
+            for bin_name in coverage.missed(result.coverage):
+                print(f"  never hit: {bin_name}")
+            reports.append(coverage.report(unit, result.coverage))
             failed |= not result.passed
+        if args.coverage:
+            from .files import write_atomically
+            write_atomically(args.coverage, "\n".join(reports))
+            print(f"coverage report: {args.coverage}")
         return EXIT_FAILED if failed else EXIT_OK
     if args.command == "synth":
         from .synth.flow import format_report, synthesize

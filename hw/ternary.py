@@ -191,11 +191,13 @@ class TernaryUnit(wiring.Component):
         # Accumulate chunk sums into row sums (adds only; the tree's left-over +1 is the
         # carry-in). A row's sum goes to the rescale as it completes, and the register
         # is cleared then (its flip-flops' synchronous reset), so the next row block
-        # starts from 0 without a multiplexer in front of the adder.
+        # starts from 0 without a multiplexer in front of the adder. The register is
+        # cleared by a reset too: one that cuts a row short must not leave its partial
+        # sum to the next job (found by the reset_in_every_phase test).
         m.submodules.rescale = rescale = BitLinearRescale(config)
         at_sum = stage[accumulate_stage]
         for row in range(lo):
-            total = data_register(rescale.sums[row].shape(), f"row_sum{row}")
+            total = Signal(rescale.sums[row].shape(), name=f"row_sum{row}")
             row_sum = total + dot.sums[row] + dot.carries[row]
             with m.If(at_sum.valid):
                 m.d.sync += total.eq(Mux(at_sum.result, 0, row_sum))

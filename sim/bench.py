@@ -1,6 +1,7 @@
 """The base of every unit's cocotb bench: clock, reset, stream drivers and monitors,
-the scoreboard that names the seed, config and first wrong element on a mismatch, and
-the hooks through which the shared tests (sim/shared_tests.py) drive each kind."""
+the scoreboard that names the seed, config and first wrong element on a mismatch, the
+functional coverage every kind shares (sim/coverage.py), and the hooks through which
+the shared tests (sim/shared_tests.py) drive each kind."""
 
 import abc
 import json
@@ -11,8 +12,9 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge
 
-from accelgen.payload import unpack
+from accelgen.payload import frames, unpack
 
+from . import coverage
 from .streams import Clocked, StreamDriver, StreamMonitor
 
 CONFIG_VARIABLE = "ACCELGEN_UNIT_CONFIG"
@@ -62,6 +64,9 @@ class Bench(abc.ABC):
                         for name in self.inputs}
         self.monitors = {name: StreamMonitor(dut, name, self.timer, self.rng, stall)
                          for name in self.outputs}
+        self.coverage = coverage.RUN
+        self.coverage.declare({**self.shared_bins(), **self.coverage_bins()})
+        self._new_work()
 
     def prepare(self, config, seed: int):
         """What the job makers need: config, layouts, random numbers (kinds with a
@@ -123,13 +128,91 @@ class Bench(abc.ABC):
     def check_state(self):
         """Compare state the unit shows outside its streams (none, by default)."""
 
+    def coverage_bins(self) -> dict[str, list[str]]:
+        """The kind's coverage bins, group to bin names (see sim/coverage.py)."""
+        return {}
+
+    def sample(self, stimulus: dict):
+        """Count the kind's bins that a job's input beats, as sent, hit (``cover``)."""
+
+    def cover(self, group: str, name: str):
+        self.coverage.hit(group, name)
+
+    def frames(self, stimulus: dict, port: str, longest: int | None = None) -> list[dict]:
+        """A port's beats in ``stimulus``, unpacked and split into whole frames (at
+        ``last``): field name to values, one row per beat."""
+        beats = unpack(self.inputs[port], stimulus.get(port, []))
+        return [{name: values[frame] for name, values in beats.items()}
+                for frame in frames(beats["last"], longest)]
+
+    # --- coverage every kind shares -----------------------------------------------------
+    RESET_PHASES = ["idle", "inputs", "computing", "results"]
+
+    def shared_bins(self) -> dict[str, list[str]]:
+        """Each port held back by a pause for 1, 2-7 and 8+ cycles running; each input's
+        jobs back to back with no idle cycle; a reset in each phase of the work."""
+        ports = [*self.inputs, *self.outputs]
+        return {**{f"held back: {port}": coverage.HELD_BINS for port in ports},
+                **{f"jobs back to back: {port}": ["no idle cycle"] for port in self.inputs},
+                "reset during": self.RESET_PHASES}
+
+    def _new_work(self):
+        """Start counting the work in flight afresh (from here, nothing is owed)."""
+        self.marks = {port: len(driver.sent_cycles) for port, driver in self.drivers.items()}
+        self.marks.update({port: len(monitor.words) for port, monitor in self.monitors.items()})
+        self.owed = dict.fromkeys(self.monitors, 0)
+        self.partial = False
+
+    def settled(self) -> bool:
+        """Nothing queued, and every result owed received."""
+        return not any(driver.queue for driver in self.drivers.values()) and all(
+            len(self.monitors[port].words) - self.marks[port] >= owed
+            for port, owed in self.owed.items())
+
+    def phase(self) -> str:
+        """What the work in flight is doing: idle (nothing in, nothing owed), inputs
+        (some in, more queued, or a job whose rest never comes), computing (every input
+        in, no result out yet) or results (some out, more owed)."""
+        taken = any(len(driver.sent_cycles) > self.marks[port]
+                    for port, driver in self.drivers.items())
+        if self.partial and taken:
+            return "inputs"
+        if any(driver.queue for driver in self.drivers.values()):
+            return "inputs" if taken else "idle"
+        received = sum(len(self.monitors[port].words) - self.marks[port] for port in self.owed)
+        owed = sum(self.owed.values())
+        if received >= owed:
+            return "idle"
+        return "results" if received else "computing"
+
+    def save_coverage(self):
+        """Move the ports' counts into the run's coverage and write it out."""
+        for port in [*self.drivers.values(), *self.monitors.values()]:
+            for cycles, times in port.held.items():
+                self.coverage.hit(f"held back: {port.name}", coverage.held_bin(cycles), times)
+            port.held.clear()
+        for port, driver in self.drivers.items():
+            if driver.back_to_back:
+                self.coverage.hit(f"jobs back to back: {port}", "no idle cycle",
+                                  driver.back_to_back)
+                driver.back_to_back = 0
+        self.coverage.save()
+
     # --- machinery ------------------------------------------------------------------------
     def set_stall(self, stall):
         for port in [*self.drivers.values(), *self.monitors.values()]:
             port.stall = stall
 
-    async def reset(self, cycles: int = 3):
-        await FallingEdge(self.dut.clk)
+    def forget(self):
+        """After a reset: what the bench models of the unit's state starts afresh
+        (kinds whose jobs carry state from one to the next override it)."""
+
+    async def reset(self, cycles: int = 3, *, now: bool = False):
+        """Hold reset for ``cycles``; ``now``: the caller is at a falling edge, and the
+        reset starts at it (a reset in a phase one cycle long must not miss it)."""
+        if not now:
+            await FallingEdge(self.dut.clk)
+        self.cover("reset during", self.phase())
         self.dut.rst.value = 1
         for driver in self.drivers.values():
             driver.clear()
@@ -138,12 +221,16 @@ class Bench(abc.ABC):
         self.dut.rst.value = 0
         for monitor in self.monitors.values():
             monitor.clear()
+        self._new_work()
+        self.forget()
+        self.save_coverage()
 
     async def reset_during(self, stimulus: dict, cycles: int):
         """Send the first half of each port's beats of a job, let them run for
         ``cycles``, then reset: that job is lost, and nothing after it may be."""
-        for port, words in stimulus.items():
-            self.drivers[port].send(words[: max(1, len(words) // 2)])
+        half = {port: words[: max(1, len(words) // 2)] for port, words in stimulus.items()}
+        self.send([(half, {})])
+        self.partial = True
         for _ in range(cycles):
             await FallingEdge(self.dut.clk)
         await self.reset()
@@ -189,15 +276,29 @@ class Bench(abc.ABC):
         beats = sum(len(words) for stimulus, _ in jobs for words in stimulus.values())
         return 200 + 20 * (beats + results)
 
+    def send(self, jobs: list):
+        """Queue ``jobs``' input beats (counting the bins they hit); their results become
+        owed. Returns where each output's results of these jobs start."""
+        if self.settled():
+            self._new_work()
+        starts = {port: self.marks[port] + owed for port, owed in self.owed.items()}
+        for stimulus, results in jobs:
+            self.sample(stimulus)
+            for port, words in stimulus.items():
+                self.drivers[port].send(words)
+            for port, words in results.items():
+                self.owed[port] += len(words)
+        return starts
+
     async def run(self, jobs: list, stall=None, timeout_cycles=None):
         """Send ``jobs`` back to back and check every result beat against the golden
         model. A job is (input beats per port, expected beats per output port)."""
         if stall is not None:
             self.set_stall(stall)
-        starts = {port: len(monitor.words) for port, monitor in self.monitors.items()}
-        for stimulus, _ in jobs:
-            for port, words in stimulus.items():
-                self.drivers[port].send(words)
+        await self.expect(jobs, self.send(jobs), timeout_cycles)
+
+    async def expect(self, jobs: list, starts: dict, timeout_cycles=None):
+        """Wait for the results of ``jobs`` sent by ``send`` and check every beat."""
         for port in self.monitors:
             expected = [word for _, results in jobs for word in results[port]]
             limit = timeout_cycles or self.timeout(jobs, len(expected))
@@ -209,3 +310,4 @@ class Bench(abc.ABC):
                 self.check(port, got[offset:offset + count], results[port][:count],
                            f"job {index}")
                 offset += count
+        self.save_coverage()

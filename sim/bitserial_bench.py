@@ -6,10 +6,11 @@ from cocotb.triggers import FallingEdge
 
 from accelgen.bitserial_config import SCALE_BITS, BitSerialConfig
 from accelgen.formats.bitmod_datatypes import family_datatypes
-from accelgen.golden.bitmod import chunk_cycles, quantize_families
+from accelgen.golden.bitmod import chunk_cycles, decode, quantize_families
 
 from . import bitserial_reference
 from .bench import Bench
+from .coverage import length_bin, length_bins
 from .bitserial_reference import matrix_words, reference_beats, vector_words
 
 
@@ -182,6 +183,53 @@ class BitSerialBench(Bench):
             "mixture_lockstep_utilization": needed / (config.pes * steps),
         })
         return report
+
+
+    # --- coverage -----------------------------------------------------------------------
+    def coverage_bins(self):
+        config = self.config
+        return {"datatypes used (scale not 0)": [datatype.name for datatype in config.table],
+                "weights": [f"{datatype.name}: {end}" for datatype in config.table
+                            for end in ("most negative", "most positive")],
+                "chunks per vector": length_bins(config.max_chunks),
+                "groups per row": length_bins(config.max_groups),
+                "row blocks per job": ["1", "several"],
+                "activations": ["min", "max"], "scales": ["0", str((1 << SCALE_BITS) - 1)]}
+
+    def sample(self, stimulus):
+        """Each weight beat's datatypes, values and scales, each vector's length and
+        ends, each job's row blocks (a block ends after a vector's chunks, or at last)."""
+        config = self.config
+        low, high = config.activation_range
+        vectors = self.frames(stimulus, "activations")
+        for vector in vectors:
+            chunks = len(vector["x"])
+            self.cover("chunks per vector", length_bin(chunks, config.max_chunks))
+            self.cover("groups per row", length_bin(-(-chunks // config.chunks_per_group),
+                                                    config.max_groups))
+            for end, value in (("min", low), ("max", high)):
+                if (vector["x"] == value).any():
+                    self.cover("activations", end)
+        for job, matrix in enumerate(self.frames(stimulus, "weights")):
+            chunks = len(vectors[job]["x"]) if job < len(vectors) else config.max_chunks
+            self.cover("row blocks per job", "1" if len(matrix["last"]) <= chunks
+                       else "several")
+            for selectors, scales, codes in zip(matrix["datatype"], matrix["scale"],
+                                                matrix["codes"]):
+                values = decode(config.table, selectors[:, None],
+                                codes.reshape(config.pes, config.lanes), config.lanes)
+                for row, (selector, scale) in enumerate(zip(selectors, scales)):
+                    if str(int(scale)) in ("0", str((1 << SCALE_BITS) - 1)):
+                        self.cover("scales", str(int(scale)))
+                    if not scale:
+                        continue
+                    # selectors past the table read as its first datatype
+                    datatype = config.table[selector if selector < len(config.table) else 0]
+                    self.cover("datatypes used (scale not 0)", datatype.name)
+                    for end, value in (("most negative", min(datatype.values)),
+                                       ("most positive", max(datatype.values))):
+                        if (values[row] == value).any():
+                            self.cover("weights", f"{datatype.name}: {end}")
 
 
 @cocotb.test()

@@ -4,8 +4,8 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
-from accelgen.hw.kv_layouts import Op, status_layout
-from accelgen.kv_config import QUERY_BITS, WEIGHT_BITS, KVBufferConfig
+from accelgen.hw.kv_layouts import Op, result_layout, status_layout
+from accelgen.kv_config import QUERY_BITS, WEIGHT_BITS, KVBufferConfig, Policy
 from accelgen.numbers import value_range
 from accelgen.payload import unpack
 
@@ -25,11 +25,11 @@ class KVBufferBench(Bench):
 
     def prepare(self, config, seed):
         super().prepare(config, seed)
-        self.model = BeatModel(config)
+        self.forget()
 
-    async def reset(self, cycles: int = 3):
-        await super().reset(cycles)
+    def forget(self):
         self.model = BeatModel(self.config)
+        self.seen = BeatModel(self.config)      # fed only what was sent, for coverage
 
     def timeout(self, jobs: list, results: int) -> int:
         # an append passes its elements through staging and the divider one by one
@@ -203,6 +203,69 @@ class KVBufferBench(Bench):
         report["utilization"] = min(report["score_utilization"], report["value_utilization"])
         return report
 
+
+    # --- coverage -----------------------------------------------------------------------
+    FULL_HEAD = {Policy.NONE: "append refused (head full)",
+                 Policy.WINDOW: "oldest token evicted (ring wraps)",
+                 Policy.SINK_WINDOW: "oldest token past the sinks evicted (ring wraps)"}
+
+    def coverage_bins(self):
+        config = self.config
+        heads = [str(head) for head in range(config.heads)]
+        if config.heads < 1 << config.head_bits:
+            heads.append("past the last (refused, empty)")
+        return {"commands": ["append", "score", "value", "clear one head", "clear all"],
+                "heads": heads,
+                "full head": [self.FULL_HEAD[config.policy]],
+                "reads": ["score of an empty head", "value: fewer weights than tokens",
+                          "value: as many weights as tokens",
+                          "value: more weights than tokens"],
+                "K and V": ["min", "max", "all zero (scale 0)"],
+                "queries": ["min", "max"], "value weights": ["0", "255"]}
+
+    def sample(self, stimulus):
+        """The commands and operands as the unit takes them, against the cache they find
+        (the bench's second model, ``seen``, is fed only what was sent; a job is one
+        command)."""
+        config = self.config
+        heads = self.seen.cache.heads
+        for command in self.frames(stimulus, "command"):
+            op, head = Op(int(command["op"][0])), int(command["head"][0])
+            name = {Op.APPEND: "append", Op.SCORE: "score", Op.VALUE: "value"}.get(op)
+            self.cover("commands", name or ("clear all" if command["all"][0]
+                                            else "clear one head"))
+            self.cover("heads", str(head) if head < config.heads
+                       else "past the last (refused, empty)")
+            if op is Op.APPEND and head < config.heads and \
+                    heads[head].length == config.max_tokens:
+                self.cover("full head", self.FULL_HEAD[config.policy])
+            if op is Op.VALUE:
+                held = heads[head].length if head < config.heads else 0
+                count = len(command["p"])
+                self.cover("reads", "value: fewer weights than tokens" if count < held else
+                           "value: as many weights as tokens" if count == held else
+                           "value: more weights than tokens")
+                for weight in ("0", "255"):
+                    if (command["p"] == int(weight)).any():
+                        self.cover("value weights", weight)
+        low, high = config.input_range
+        for token in self.frames(stimulus, "append"):
+            for field in ("k", "v"):
+                values = token[field].reshape(-1)[:config.head_dim]
+                for end, value in (("min", low), ("max", high)):
+                    if (values == value).any():
+                        self.cover("K and V", end)
+                if not values.any():
+                    self.cover("K and V", "all zero (scale 0)")
+        q_low, q_high = self.query_range()
+        for query in self.frames(stimulus, "query"):
+            for end, value in (("min", q_low), ("max", q_high)):
+                if (query["q"] == value).any():
+                    self.cover("queries", end)
+        answers = unpack(result_layout(config), self.seen.feed(stimulus))
+        for op, flag in zip(answers["op"], answers["flag"]):
+            if op == Op.SCORE and flag:
+                self.cover("reads", "score of an empty head")
 
 def fill_jobs(bench, head: int, tokens: int, read_every: int):
     """Append ``tokens`` tokens to a head, with a score and a value read after every

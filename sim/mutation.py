@@ -8,7 +8,8 @@ with a time budget: *killed* (a test failed), *survived*, *timeout* or *not buil
 A mutant is *equivalent* where its netlist is the original's (a bit stuck at the constant
 it already was), or where sim/equivalent_mutants.yaml argues that no test could kill it
 (a wire no logic reads, say); any other survivor is a gap in the regression. Verdicts
-are cached by the mutant netlist, the config, the seed and the simulator.
+are cached by the mutant netlist, the config, the seed, the simulator and the
+regression's own sources.
 """
 
 import hashlib
@@ -140,9 +141,22 @@ def argued_equivalent(kind: str, mutant: Mutant) -> str | None:
     return arguments.get(wire)
 
 
+def _regression_sources(kind) -> list[Path]:
+    """The files a regression's verdict depends on besides the netlist: the benches,
+    the beat references and the golden models (a changed test must rerun every mutant)."""
+    import inspect
+
+    from accelgen import golden
+    bench = Path(inspect.getsourcefile(kind.bench()))
+    folders = {Path(__file__).parent, Path(golden.__file__).parent, bench.parent}
+    return sorted(path for folder in folders for path in folder.glob("*.py"))
+
+
 def _key(design, unit: str, netlist: Path, seed: int, simulator: str) -> str:
     digest = hashlib.sha256(netlist.read_bytes())
     digest.update(json.dumps([design.units[unit].to_dict(), seed, simulator]).encode())
+    for source in _regression_sources(UNIT_KINDS[design.units[unit].kind]):
+        digest.update(source.read_bytes())
     return digest.hexdigest()
 
 

@@ -16,6 +16,7 @@ from accelgen.registry import UNIT_KINDS, kind_module
 from accelgen.synth.devices import device
 from accelgen.tools import check_simulator, verilator_environment
 
+from . import coverage
 from .bench import (BENCH_JSON_VARIABLE, CONFIG_VARIABLE, KIND_MODULE_VARIABLE, SEED_VARIABLE,
                     SOAK_VARIABLE)
 from .lint import VERILATOR_WAIVERS
@@ -51,6 +52,7 @@ class SimResult:
     skipped: tuple[str, ...]
     results_xml: Path
     log: Path
+    coverage: dict      # group to bin to hits, over every test that ran (sim/coverage.py)
 
     @property
     def tests(self) -> int:
@@ -200,6 +202,9 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
                            f"see {work / 'build.log'}") from None
     xml = work / f"{run_name}-results.xml"
     xml.unlink(missing_ok=True)
+    counts = work / f"{run_name}-coverage.json"
+    counts.unlink(missing_ok=True)
+    env[coverage.COVERAGE_VARIABLE] = str(counts)
     try:
         with step(f"{run_name} of {unit} ({simulator})", log=log):
             runner.test(test_module=bench_modules(kind), hdl_toplevel=top, build_dir=work,
@@ -210,4 +215,4 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     if waves:
         for dump in sorted(work.glob("dump.*")):
             say(f"waveform: {dump}")
-    return SimResult(unit, simulator, *_results(xml), xml, log)
+    return SimResult(unit, simulator, *_results(xml), xml, log, coverage.load(counts))

@@ -1,6 +1,7 @@
 """The cocotb tests every unit kind gets, written once: random jobs, random stalls and
 fixed pause patterns on every port, long back-pressure on the results, extreme values,
-a reset in the middle of a job, back-to-back jobs at full rate, the exact latency, the
+a reset in the middle of a job and in every phase of the work, back-to-back jobs at
+full rate, the exact latency, the
 `measure` report, and the `--soak` run. Each reaches the kind through the hooks of its
 bench (sim/bench.py); the runner runs this module beside the kind's own bench module,
 which holds the tests only that kind has."""
@@ -10,6 +11,7 @@ import json
 import os
 
 import cocotb
+from cocotb.triggers import FallingEdge
 
 from accelgen.registry import UNIT_KINDS
 
@@ -19,6 +21,8 @@ from .bench import (CONFIG_VARIABLE, KIND_MODULE_VARIABLE, measuring, soak_jobs,
 # deterministic pauses (1 = hold valid / ready low), beside the random stalls: every
 # other cycle, one cycle in four, three in four, and a burst
 PAUSE_PATTERNS = ((1, 0), (1, 1, 1, 0), (0, 0, 0, 1), (1,) * 7 + (0,) * 5)
+# what the work in flight may be doing when a reset comes (Bench.phase)
+PHASES = ("inputs", "computing", "results")
 
 
 def _bench(dut):
@@ -95,6 +99,46 @@ async def reset_mid_job(dut):
     bench.check_state()
 
 
+async def _reset_in(bench, phase: str, count: int, wait: int) -> bool:
+    """Send ``count`` random jobs and reset ``wait`` cycles into ``phase``; if the phase
+    never comes, or ends first, check the jobs' results instead. Whether it reset."""
+    jobs = [bench.random_job() for _ in range(count)]
+    starts = bench.send(jobs)
+    limit = bench.timer.cycle + bench.timeout(jobs, sum(
+        len(words) for _, results in jobs for words in results.values()))
+    waited = 0
+    while not bench.settled():
+        await FallingEdge(bench.dut.clk)
+        if bench.phase() == phase:
+            if waited == wait:
+                await bench.reset(now=True)
+                return True
+            waited += 1
+        elif waited:
+            break
+        assert bench.timer.cycle < limit, f"{bench.describe()}: hung, waiting for {phase}"
+    await bench.expect(jobs, starts)
+    return False
+
+
+@cocotb.test()
+async def reset_in_every_phase(dut):
+    """A reset while inputs arrive, while the unit computes with every input in, and
+    while results leave, twice each: at a random cycle of the phase, or at its first
+    if it is shorter, in one random job, or two or three if one never shows it. The
+    work in flight is lost, and the jobs after it come out right."""
+    bench = _bench(dut)
+    await bench.reset()
+    bench.set_stall(0.2)
+    for phase in PHASES * 2:
+        for count in (1, 2, 3):
+            if await _reset_in(bench, phase, count, int(bench.rng.integers(0, 8))) or \
+                    await _reset_in(bench, phase, count, 0):
+                break
+        await bench.run([bench.random_job() for _ in range(2)])
+        bench.check_state()
+
+
 @cocotb.test()
 async def back_to_back(dut):
     """With no stalls, jobs back to back at the kind's exact cadence."""
@@ -118,7 +162,8 @@ async def latency(dut):
 async def soak(dut):
     """`accelgen sim --soak N`: N random jobs in batches of 1-8, each batch under a stall
     level or pause pattern drawn at random, and after a third of the batches a reset in
-    the middle of a job; every draw from the seed, so a failure replays with it."""
+    a random phase of more random jobs; every draw from the seed, so a failure replays
+    with it."""
     bench = _bench(dut)
     await bench.reset()
     stalls = (0.0, 0.1, 0.5, 0.9, *PAUSE_PATTERNS)
@@ -131,10 +176,10 @@ async def soak(dut):
         remaining -= size
         batches += 1
         if bench.rng.random() < 1 / 3:
-            stimulus, cycles = bench.doomed_job()
-            await bench.reset_during(stimulus, cycles)
+            phase = PHASES[int(bench.rng.integers(len(PHASES)))]
+            count, wait = (int(bench.rng.integers(low, high)) for low, high in ((1, 4), (0, 8)))
+            resets += await _reset_in(bench, phase, count, wait)
             bench.check_state()
-            resets += 1
     dut._log.info(f"soak: {soak_jobs()} jobs in {batches} batches, {resets} resets, "
                   f"{bench.timer.cycle} cycles")
 

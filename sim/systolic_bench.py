@@ -8,6 +8,7 @@ from accelgen.systolic_config import SystolicConfig
 
 from . import systolic_reference
 from .bench import Bench
+from .coverage import length_bin, length_bins
 from .systolic_reference import reference_beats
 
 
@@ -24,23 +25,25 @@ class SystolicBench(Bench):
             return np.full(shape, high, dtype=np.int64)
         return self.rng.integers(low, high + 1, size=shape, dtype=np.int64)
 
-    def job(self, depth: int, vectors: int = 1, extreme: str | None = None):
+    def job(self, depth: int, vectors: int = 1, extreme: str | tuple | None = None):
         """One job with reduction length ``depth`` (K for output-stationary; the rows of
         the weight tile for weight-stationary, with ``vectors`` activation vectors):
-        its input beats and the result beats the golden model expects."""
+        its input beats and the result beats the golden model expects. ``extreme``:
+        "min" or "max" for every operand, or (activations', weights')."""
         config = self.config
+        a_end, w_end = extreme if isinstance(extreme, tuple) else (extreme, extreme)
         if config.output_stationary:
             stimulus = {"operands": pack(self.inputs["operands"], {
-                "a": self.random_operands((depth, config.rows), "activation", extreme),
-                "w": self.random_operands((depth, config.cols), "weight", extreme),
+                "a": self.random_operands((depth, config.rows), "activation", a_end),
+                "w": self.random_operands((depth, config.cols), "weight", w_end),
                 "last": np.arange(depth) == depth - 1})}
         else:
             stimulus = {
                 "weights": pack(self.inputs["weights"], {
-                    "w": self.random_operands((depth, config.cols), "weight", extreme),
+                    "w": self.random_operands((depth, config.cols), "weight", w_end),
                     "last": np.arange(depth) == depth - 1}),
                 "activations": pack(self.inputs["activations"], {
-                    "a": self.random_operands((vectors, config.rows), "activation", extreme),
+                    "a": self.random_operands((vectors, config.rows), "activation", a_end),
                     "last": np.arange(vectors) == vectors - 1}),
             }
         return stimulus, reference_beats(config, stimulus)
@@ -73,10 +76,53 @@ class SystolicBench(Bench):
         """K = 1 first, then random sizes."""
         return [self.job(1)] + [self.random_job() for _ in range(15)]
 
+    def extreme_pairs(self) -> list[tuple[str, str]]:
+        """(activations, weights) ends whose sums are the widest: both ends alike, and
+        (signed) the two most negative sums."""
+        pairs = [("min", "min"), ("max", "max")]
+        return pairs + [("min", "max"), ("max", "min")] if self.config.signed else pairs
+
     def extreme_jobs(self):
+        """Every operand at one end of its range, at the longest reduction."""
         depth, vectors = self.config.reduction_depth, 4
-        return [self.job(depth, vectors, extreme="min"), self.job(depth, vectors, extreme="max"),
-                self.job(depth, vectors, extreme="min")]
+        return [self.job(depth, vectors, extreme=pair) for pair in self.extreme_pairs()]
+
+    # --- coverage -----------------------------------------------------------------------
+    def coverage_bins(self):
+        config = self.config
+        bins = {"reduction length": length_bins(config.reduction_depth),
+                "activations": ["min", "max"], "weights": ["min", "max"],
+                "longest reduction, every operand at an end":
+                    ["×".join(pair) for pair in self.extreme_pairs()]}
+        if not config.output_stationary:
+            bins["vectors per job"] = ["1", "several"]
+        return bins
+
+    def sample(self, stimulus):
+        config = self.config
+        if config.output_stationary:
+            jobs = [(frame["a"], frame["w"]) for frame in self.frames(stimulus, "operands")]
+        else:
+            vectors = self.frames(stimulus, "activations")
+            jobs = [(vector["a"], tile["w"])
+                    for vector, tile in zip(vectors, self.frames(stimulus, "weights"))]
+            for vector in vectors:
+                self.cover("vectors per job", "1" if len(vector["a"]) == 1 else "several")
+        for a, w in jobs:
+            depth = len(a) if config.output_stationary else len(w)
+            self.cover("reduction length", length_bin(depth, config.reduction_depth))
+            ends = {}
+            for which, values in (("activation", a), ("weight", w)):
+                low, high = getattr(config, f"{which}_range")
+                for end, value in (("min", low), ("max", high)):
+                    if (values == value).any():
+                        self.cover(f"{which}s", end)
+                    if (values == value).all():
+                        ends[which] = end
+            pair = f"{ends.get('activation')}×{ends.get('weight')}"
+            if depth == config.reduction_depth and \
+                    pair in self.coverage_bins()["longest reduction, every operand at an end"]:
+                self.cover("longest reduction, every operand at an end", pair)
 
     def doomed_job(self):
         stimulus, _ = self.steady_job(2 * self.config.job_spacing + 3)

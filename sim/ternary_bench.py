@@ -4,11 +4,14 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
-from accelgen.golden.ternary import chunks, row_blocks
-from accelgen.ternary_config import TernaryConfig
+from collections import deque
+
+from accelgen.golden.ternary import chunks, clamp_shape, row_blocks, words_matrices
+from accelgen.ternary_config import SCALE_BITS, TernaryConfig
 
 from . import ternary_reference
 from .bench import Bench
+from .coverage import length_bin, length_bins
 from .ternary_reference import load_words, reference_beats, vector_words
 
 
@@ -22,15 +25,12 @@ class TernaryBench(Bench):
 
     def prepare(self, config, seed):
         super().prepare(config, seed)
-        self._forget()
+        self.forget()
 
-    def _forget(self):
+    def forget(self):
         self.sent = {"weights": [], "activations": []}
         self.expected_so_far = 0
-
-    async def reset(self, cycles: int = 3):
-        await super().reset(cycles)
-        self._forget()
+        self.sampled_loads = deque()    # (rows, cols) of the loads sent, not yet ended
 
     def timeout(self, jobs: list, results: int) -> int:
         # a result beat may take a pass over a whole row block of the largest matrix
@@ -49,18 +49,36 @@ class TernaryBench(Bench):
         return list(trits.astype(np.int64))
 
     def activations(self, cols: int, extreme: str | None = None) -> np.ndarray:
+        """A vector of ``cols`` activations, then (half the time) junk in the lanes past
+        the last column, which the unit must ignore."""
         low, high = self.config.activation_range
         if extreme == "min":
-            return np.full(cols, low, dtype=np.int64)
-        if extreme == "max":
-            return np.full(cols, high, dtype=np.int64)
-        return self.rng.integers(low, high + 1, size=cols, dtype=np.int64)
+            x = np.full(cols, low, dtype=np.int64)
+        elif extreme == "max":
+            x = np.full(cols, high, dtype=np.int64)
+        else:
+            if extreme == "small":
+                low, high = -4, 4
+            x = self.rng.integers(low, high + 1, size=cols, dtype=np.int64)
+        padding = chunks(self.config, cols) * self.config.lanes_in - cols
+        junk = self.rng.integers(*self.config.activation_range, endpoint=True, size=padding) \
+            if self.rng.random() < 0.5 else np.zeros(padding, dtype=np.int64)
+        return np.concatenate([x, junk])
 
     def scale(self) -> int:
-        """A scale around 1.0 (MLGRU: around 1/8, so that the gates see -8..8)."""
+        """A scale around 1.0 (MLGRU: around 1/8, so that the gates see -8..8), and one
+        time in four anywhere in the 16-bit field (each bit length equally likely)."""
+        if self.rng.random() < 0.25:
+            return self.wide_scale(int(self.rng.integers(0, SCALE_BITS + 1)))
         one = 1 << self.config.scale_fraction_bits
         top = max(1, one // 8) if self.config.mlgru else 2 * one
         return int(self.rng.integers(1, top + 1))
+
+    def wide_scale(self, length: int) -> int:
+        """A scale of ``length`` bits: its top bit set, the others random."""
+        if length == 0:
+            return 0
+        return 1 << (length - 1) | int(self.rng.integers(0, 1 << (length - 1)))
 
     def job(self, rows: int, cols: int, vectors: int, pattern: str = "random",
             extreme: str | None = None, scales: tuple | None = None, start: bool = False,
@@ -108,9 +126,12 @@ class TernaryBench(Bench):
 
     def extreme_jobs(self):
         """All-zero, all +1 and all -1 weights against the most negative and the largest
-        activations, with the largest and zero scales (saturation both ways)."""
+        activations, with the largest and zero scales (saturation both ways); each scale
+        at every bit length against a small other scale and small activations (every bit
+        of the product reaches an unsaturated result); scales whose product puts every
+        odd sum on a rounding tie."""
         config = self.config
-        top = (1 << 16) - 1
+        top = (1 << SCALE_BITS) - 1
         jobs = []
         for pattern in ("zero", "plus", "minus"):
             for extreme in ("min", "max"):
@@ -118,8 +139,19 @@ class TernaryBench(Bench):
                                      scales=(top, top), start=not jobs))
         jobs.append(self.job(config.max_rows, config.max_cols, 2, "plus", "min",
                              scales=(0, top)))
+        jobs.append(self.job(config.max_rows, config.max_cols, 2, "minus", "min",
+                             scales=(top, 0)))
         jobs.append(self.job(config.max_rows, config.max_cols, 2, "minus", "max",
                              scales=(1, 1 << config.scale_fraction_bits)))
+        rows, cols = min(2 * config.lanes_out, config.max_rows), min(config.lanes_in,
+                                                                      config.max_cols)
+        for length in range(1, SCALE_BITS + 1):
+            small = int(self.rng.integers(1, 4))
+            for scales in ((self.wide_scale(length), small), (small, self.wide_scale(length))):
+                jobs.append(self.job(rows, cols, 1, extreme="small", scales=scales))
+        if config.scale_fraction_bits:
+            tie = 1 << (config.scale_fraction_bits - 1)
+            jobs.append(self.job(config.max_rows, config.max_cols, 3, scales=(1, tie)))
         return jobs
 
     def doomed_job(self):
@@ -174,6 +206,79 @@ class TernaryBench(Bench):
             "utilization_with_load": macs / (peak * with_load),
         }
 
+
+    # --- coverage -----------------------------------------------------------------------
+    def coverage_bins(self):
+        config = self.config
+        scale_bins = ["0"] + [f"bit {bit}" for bit in range(SCALE_BITS)]
+        bins = {"weights": ["-1", "0", "+1"], "whole matrix": ["all 0", "all +1", "all -1"],
+                "matrix rows": length_bins(config.max_rows),
+                "matrix cols": length_bins(config.max_cols),
+                "activations": ["min", "max"],
+                "weight scale": scale_bins, "activation scale": scale_bins,
+                "vectors per load": ["1", "several"],
+                "loads": ["kept for the next job (no final)"]}
+        if config.scale_fraction_bits:
+            bins["rounding"] = ["every odd sum a tie (c = 2^(F-1))"]
+        if config.lanes_in > 1:
+            bins["padding lanes"] = ["junk past the last column"]
+        if config.mlgru:
+            bins["hidden state"] = ["cleared (start)", "carried over"]
+        return bins
+
+    def cover_scale(self, group: str, scale: int):
+        if not scale:
+            self.cover(group, "0")
+        for bit in range(SCALE_BITS):
+            if scale >> bit & 1:
+                self.cover(group, f"bit {bit}")
+
+    def sample(self, stimulus):
+        """The loads (shape, trits, scale) and the vectors (activations, padding, scale,
+        the load they use: the oldest not yet ended by a final vector), as the unit
+        reads them."""
+        config = self.config
+        for load in self.frames(stimulus, "weights"):
+            rows, cols = clamp_shape(config, int(load["rows"][0]), int(load["cols"][0]))
+            scale = int(load["scale"][0])
+            self.sampled_loads.append({"rows": rows, "cols": cols, "scale": scale,
+                                       "vectors": 0})
+            self.cover("matrix rows", length_bin(rows, config.max_rows))
+            self.cover("matrix cols", length_bin(cols, config.max_cols))
+            self.cover_scale("weight scale", scale)
+            words = [int(word) for word in load["data"][:config.bank_words]]
+            trits = np.stack([matrix[:rows, :cols]
+                              for matrix in words_matrices(config, words, rows, cols)])
+            for value, name in ((-1, "-1"), (0, "0"), (1, "+1")):
+                if (trits == value).any():
+                    self.cover("weights", name)
+                if (trits == value).all():
+                    self.cover("whole matrix", f"all {name}")
+        low, high = config.activation_range
+        fraction = config.scale_fraction_bits
+        for vector in self.frames(stimulus, "activations"):
+            scale = int(vector["scale"][0])
+            self.cover_scale("activation scale", scale)
+            if config.mlgru:
+                self.cover("hidden state", "cleared (start)" if vector["start"][0]
+                           else "carried over")
+            if not self.sampled_loads:
+                continue            # waits for a load (which the reference leaves out)
+            load = self.sampled_loads[0]
+            load["vectors"] += 1
+            x = vector["x"].reshape(-1)
+            for end, value in (("min", low), ("max", high)):
+                if (x[:load["cols"]] == value).any():
+                    self.cover("activations", end)
+            if (x[load["cols"]:] != 0).any():
+                self.cover("padding lanes", "junk past the last column")
+            if fraction and (load["scale"] * scale) % (1 << fraction) == 1 << (fraction - 1):
+                self.cover("rounding", "every odd sum a tie (c = 2^(F-1))")
+            if vector["final"][0]:
+                self.cover("vectors per load", "1" if load["vectors"] == 1 else "several")
+                self.sampled_loads.popleft()
+        if self.sampled_loads and self.sampled_loads[0]["vectors"]:
+            self.cover("loads", "kept for the next job (no final)")
 
 @cocotb.test()
 async def double_buffered_reload(dut):

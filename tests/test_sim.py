@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from accelgen.registry import UNIT_KINDS
+from accelgen.sim import coverage
 from accelgen.sim.runner import declared_tests, simulate
 
 from .conftest import CONFIGS, case_design, kind_cases, simulators
@@ -28,6 +29,9 @@ def test_regression(kind, case, simulator, tmp_path):
     assert sorted(result.ran) == sorted(set(declared) - {"measure", "soak"}), log[-3000:]
     assert sorted(result.skipped) == ["measure", "soak"]
     assert result.passed, log[-3000:]
+    # the regression reaches every functional coverage bin its bench declares
+    assert result.coverage and not coverage.missed(result.coverage), \
+        coverage.missed(result.coverage)
 
 
 @pytest.mark.slow
@@ -121,7 +125,7 @@ def test_soak_runs_the_jobs_asked_for_and_replays_by_seed(cli, write_config, in_
                         "max_depth: 16}\n")
     code, out, err = cli("sim", path, "--soak", "60", "--seed", "7")
     assert code == 0, err
-    assert out.startswith("a [verilator, seed 7]: soak of 60 jobs: PASS; log ")
+    assert out.startswith("a [verilator, seed 7]: soak of 60 jobs: PASS; coverage ")
     log = Path(out.rsplit("log ", 1)[1].strip()).read_text()
     summary = re.search(r"soak: 60 jobs in (\d+) batches, (\d+) resets, (\d+) cycles", log)
     assert summary is not None and int(summary.group(1)) >= 8
@@ -130,3 +134,24 @@ def test_soak_runs_the_jobs_asked_for_and_replays_by_seed(cli, write_config, in_
     assert summary.group(0) in again          # the same draws: the same run
     code, _, err = cli("sim", path, "--soak", "0")
     assert code == 2 and err == "error: --soak: must be 1..10000000 jobs, got 0\n"
+
+
+@pytest.mark.slow
+def test_sim_reports_coverage_and_writes_it_with_coverage(cli, write_config, in_tmp):
+    path = write_config("name: covered\nunits:\n  a: {kind: systolic, rows: 2, cols: 1, "
+                        "max_depth: 16}\n")
+    code, out, err = cli("sim", path, "--coverage", "reports/coverage.md")
+    assert code == 0, err
+    line = out.splitlines()[0]
+    assert re.search(r": PASS \d+/\d+ tests, 2 skipped; coverage (\d+)/\1 bins \(100\.0%\); ",
+                     line), line
+    report = (in_tmp / "reports" / "coverage.md").read_text()
+    assert report.startswith("# Functional coverage of a: ")
+    for group in ("## reduction length (3/3)", "## reset during (4/4)",
+                  "## held back: operands (3/3)", "## jobs back to back: operands (1/1)",
+                  "## longest reduction, every operand at an end (4/4)"):
+        assert group in report
+    assert "never hit" not in report
+    (in_tmp / "folder").mkdir()
+    code, _, err = cli("sim", path, "--coverage", "folder")
+    assert code == 2 and err == "error: --coverage: folder is a folder; give a file name\n"
