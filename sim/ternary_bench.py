@@ -82,17 +82,18 @@ class TernaryBench(Bench):
 
     def job(self, rows: int, cols: int, vectors: int, pattern: str = "random",
             extreme: str | None = None, scales: tuple | None = None, start: bool = False,
-            load: bool = True, final: bool = True):
+            load: bool = True, final: bool = True, header: tuple | None = None):
         """One load of a rows x cols matrix (the hidden size, with the MLGRU) and
         ``vectors`` vectors on it; ``start`` on the first clears the MLGRU state,
         ``final`` on the last ends the job. Without ``load``, the vectors use the load
-        of the job before, which did not end."""
+        of the job before, which did not end. ``header``: the (rows, cols) the load
+        announces instead, which the unit clamps to this shape."""
         config = self.config
         weight_scale, activation_scale = scales or (self.scale(), None)
         stimulus = {"weights": [], "activations": []}
         if load:
             stimulus["weights"] = load_words(config, self.matrices(rows, cols, pattern),
-                                             weight_scale)
+                                             weight_scale, header)
         for index in range(vectors):
             stimulus["activations"] += vector_words(
                 config, self.activations(cols, extreme),
@@ -117,12 +118,20 @@ class TernaryBench(Bench):
     # --- hooks of the shared tests ------------------------------------------------------
     def random_jobs(self):
         """Random shapes (1x1 and the largest included), densities and data; every job
-        reloads the weights; the shortest jobs last."""
+        reloads the weights; the shortest jobs, then two headers out of range, last."""
         config = self.config
         jobs = [self.job(1, 1, 2, start=True), self.job(config.max_rows, config.max_cols, 2)]
         jobs += [self.random_job() for _ in range(8)]
         jobs += [self.job(1, 1, 1) for _ in range(4)]
+        # headers the unit clamps: the largest value each field holds, and 0
+        jobs += [self.job(config.max_rows, config.max_cols, 1, header=self.header_tops()),
+                 self.job(1, 1, 1, header=(0, 0))]
         return jobs
+
+    def header_tops(self) -> tuple[int, int]:
+        """The largest rows and cols a load's header fields hold."""
+        return tuple((1 << top.bit_length()) - 1
+                     for top in (self.config.max_rows, self.config.max_cols))
 
     def extreme_jobs(self):
         """All-zero, all +1 and all -1 weights against the most negative and the largest
@@ -216,6 +225,7 @@ class TernaryBench(Bench):
                 "matrix cols": length_bins(config.max_cols),
                 "activations": ["min", "max"],
                 "weight scale": scale_bins, "activation scale": scale_bins,
+                "load header": self.header_bins(),
                 "vectors per load": ["1", "several"],
                 "loads": ["kept for the next job (no final)"]}
         if config.scale_fraction_bits:
@@ -224,6 +234,16 @@ class TernaryBench(Bench):
             bins["padding lanes"] = ["junk past the last column"]
         if config.mlgru:
             bins["hidden state"] = ["cleared (start)", "carried over"]
+        return bins
+
+    def header_bins(self) -> list[str]:
+        """Headers the unit clamps: 0, and past the largest where the field holds it."""
+        config = self.config
+        bins = ["rows 0 (read as 1)", "cols 0 (read as 1)"]
+        for name, top, field_top in zip(("rows", "cols"), (config.max_rows, config.max_cols),
+                                        self.header_tops()):
+            if field_top > top:
+                bins.append(f"{name} past {top} (read as {top})")
         return bins
 
     def cover_scale(self, group: str, scale: int):
@@ -239,7 +259,14 @@ class TernaryBench(Bench):
         reads them."""
         config = self.config
         for load in self.frames(stimulus, "weights"):
-            rows, cols = clamp_shape(config, int(load["rows"][0]), int(load["cols"][0]))
+            header = int(load["rows"][0]), int(load["cols"][0])
+            for name, value, top in zip(("rows", "cols"), header,
+                                        (config.max_rows, config.max_cols)):
+                if not value:
+                    self.cover("load header", f"{name} 0 (read as 1)")
+                elif value > top:
+                    self.cover("load header", f"{name} past {top} (read as {top})")
+            rows, cols = clamp_shape(config, *header)
             scale = int(load["scale"][0])
             self.sampled_loads.append({"rows": rows, "cols": cols, "scale": scale,
                                        "vectors": 0})

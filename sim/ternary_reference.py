@@ -81,14 +81,16 @@ def reference_beats(config, stimulus: dict) -> dict:
     return {"result": out}
 
 
-def load_words(config, matrices: list, scale: int, rows: int | None = None) -> list[int]:
-    """The weight beats of one load of ``matrices`` (see golden.ternary.matrix_words)."""
+def load_words(config, matrices: list, scale: int, header: tuple | None = None) -> list[int]:
+    """The weight beats of one load of ``matrices`` (see golden.ternary.matrix_words).
+    ``header``: the (rows, cols) the first beat announces, if not the matrices' shape
+    (the unit clamps it into 1..max)."""
     from accelgen.golden.ternary import matrix_words
     words = matrix_words(config, matrices)
-    shape_rows, cols = matrices[0].shape
+    rows, cols = header or matrices[0].shape
     count = len(words)
     return pack(weight_layout(config), {
-        "data": words, "rows": [rows or shape_rows] * count, "cols": [cols] * count,
+        "data": words, "rows": [rows] * count, "cols": [cols] * count,
         "scale": [scale] * count, "last": np.arange(count) == count - 1})
 
 
