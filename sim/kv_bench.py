@@ -216,7 +216,8 @@ class KVBufferBench(Bench):
             heads.append("past the last (refused, empty)")
         return {"commands": ["append", "score", "value", "clear one head", "clear all"],
                 "heads": heads,
-                "full head": [self.FULL_HEAD[config.policy]],
+                "full head": [f"{head}: {self.FULL_HEAD[config.policy]}"
+                              for head in range(config.heads)],
                 "reads": ["score of an empty head", "value: fewer weights than tokens",
                           "value: as many weights as tokens",
                           "value: more weights than tokens"],
@@ -238,7 +239,7 @@ class KVBufferBench(Bench):
                        else "past the last (refused, empty)")
             if op is Op.APPEND and head < config.heads and \
                     heads[head].length == config.max_tokens:
-                self.cover("full head", self.FULL_HEAD[config.policy])
+                self.cover("full head", f"{head}: {self.FULL_HEAD[config.policy]}")
             if op is Op.VALUE:
                 held = heads[head].length if head < config.heads else 0
                 count = len(command["p"])
@@ -280,15 +281,21 @@ def fill_jobs(bench, head: int, tokens: int, read_every: int):
 
 @cocotb.test()
 async def fill_beyond_capacity(dut):
-    """Each head filled to capacity and beyond under the config's policy: the answers
+    """Every head filled to capacity and beyond under the config's policy, the heads
+    taking turns as in decoding (each step appends a token to every head), with a score
+    and a value read of one head, in turn, every max_tokens / 3 steps: the answers
     (positions and contents after wrap-around, refusals) and the status match the
     reference cache."""
     bench = KVBufferBench.from_environment(dut)
     await bench.reset()
     config = bench.config
-    for head in range(min(config.heads, 2)):
-        tokens = config.max_tokens + config.max_tokens // 2 + 3
-        await bench.run(fill_jobs(bench, head, tokens, max(1, config.max_tokens // 3)))
+    steps = config.max_tokens + config.max_tokens // 2 + 3
+    read_every = max(1, config.max_tokens // 3)
+    for start in range(0, steps, read_every):
+        jobs = [bench.append(head) for step in range(start, min(start + read_every, steps))
+                for head in range(config.heads)]
+        head = start // read_every % config.heads
+        await bench.run(jobs + [bench.score(head), bench.value(head)])
         bench.check_state()
 
 

@@ -134,11 +134,12 @@ def _regression(design, unit: str, verilog: Path, seed: int, simulator: str,
 
 def argued_equivalent(kind: str, mutant: Mutant) -> str | None:
     """The written argument that no test can kill this mutant, if the project has one
-    (sim/equivalent_mutants.yaml, by the mutated wire)."""
+    (sim/equivalent_mutants.yaml: by the mutated wire, for every mutant of it, or by the
+    whole `mutate` command, for that one mutant of that one netlist)."""
     import yaml
     arguments = yaml.safe_load(EQUIVALENTS.read_text()).get(kind) or {}
     wire = dict(re.findall(r"-(\w+) (\S+)", mutant.command)).get("wire", "").lstrip("\\")
-    return arguments.get(wire)
+    return arguments.get(wire) or arguments.get(mutant.command)
 
 
 def _regression_sources(kind) -> list[Path]:

@@ -2,6 +2,7 @@
 regression (the full scores are in BENCHMARKS.md), the cache, the words, the errors."""
 
 import json
+import re
 
 import pytest
 
@@ -68,16 +69,28 @@ def test_mutate_command_prints_each_mutant_and_the_score(cli, write_config, monk
     assert (tmp_path / "build" / "sums" / "mutate" / "add" / "report.json").is_file()
 
 
-def test_every_argued_equivalent_names_a_wire_of_its_kind(tmp_path):
+def test_every_argued_equivalent_names_a_wire_or_a_preset_mutant_of_its_kind(tmp_path):
     import yaml
 
-    from accelgen.generation import generate_unit
+    from accelgen import load_config
+    from accelgen.config import presets
+    from accelgen.generation import generate_unit, module_name
     arguments = yaml.safe_load(mutation.EQUIVALENTS.read_text())
+    modules = {module_name(design, unit): config.kind
+               for design in map(load_config, presets())
+               for unit, config in design.units.items()}
     for kind, wires in arguments.items():
         assert kind in UNIT_KINDS
         design, unit = case_design(kind, "minimum")
         verilog = generate_unit(design, unit, tmp_path / kind).verilog.read_text()
         for wire, argument in wires.items():
+            assert len(argument) > 80, (kind, wire)
+            if wire.startswith("mutate "):
+                # one mutant of one preset's netlist: `mutate -list`'s words for it
+                fields = dict(re.findall(r"-(\w+) (\S+)", wire))
+                assert fields["mode"] in ("inv", "const0", "const1", "cnot0", "cnot1")
+                assert modules.get(fields["module"]) == kind, (kind, wire)
+                continue
             # flattened names start with the instance: read_path.at_sum.x is at_sum.x
             # in the read_path module
             inner = wire.split(".", 1)[-1]
