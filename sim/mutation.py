@@ -143,14 +143,19 @@ def argued_equivalent(kind: str, mutant: Mutant) -> str | None:
 
 
 def _regression_sources(kind) -> list[Path]:
-    """The files a regression's verdict depends on besides the netlist: the benches,
-    the beat references and the golden models (a changed test must rerun every mutant)."""
+    """The files a regression's verdict depends on besides the netlist: the kind's bench,
+    beat reference and config class (the derived figures the bench checks), the shared
+    bench machinery and tests, and the golden models (a
+    changed test must rerun the mutants it judged; another kind's bench need not)."""
     import inspect
 
     from accelgen import golden
-    bench = Path(inspect.getsourcefile(kind.bench()))
-    folders = {Path(__file__).parent, Path(golden.__file__).parent, bench.parent}
-    return sorted(path for folder in folders for path in folder.glob("*.py"))
+    here = Path(__file__).parent
+    own = {Path(inspect.getsourcefile(part))
+           for part in (kind.bench(), kind.reference(), kind.config_class)}
+    shared = [here / name for name in ("bench.py", "shared_tests.py", "streams.py",
+                                       "coverage.py", "runner.py")]
+    return sorted({*own, *shared, *Path(golden.__file__).parent.glob("*.py")})
 
 
 def _key(design, unit: str, netlist: Path, seed: int, simulator: str) -> str:
