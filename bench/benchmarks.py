@@ -662,7 +662,7 @@ def formal_section() -> list[str]:
     shared parts' k-induction proofs."""
     from accelgen.registry import UNIT_KINDS
     from accelgen.sim.formal import PROOF_CONFIGS, progress_bound, prove, prove_unit
-    from accelgen.sim.formal_parts import CreditFIFOSpec, VectorBufferSpec
+    from accelgen.sim.formal_parts import CreditFIFOSpec, FrameFIFOSpec, VectorBufferSpec
     lines = ["## Formal proofs (`accelgen prove`, SymbiYosys smtbmc + z3)",
              "",
              "Each unit's stream contract (docs/verification.md): valid and payload held",
@@ -697,7 +697,11 @@ def formal_section() -> list[str]:
             ("credit FIFO", lambda: CreditFIFOSpec(depth=3, max_reserve=1),
              "depth 3, max_reserve 1"),
             ("vector buffer", lambda: VectorBufferSpec(max_chunks=3), "max_chunks 3"),
-            ("vector buffer", lambda: VectorBufferSpec(max_chunks=4), "max_chunks 4")):
+            ("vector buffer", lambda: VectorBufferSpec(max_chunks=4), "max_chunks 4"),
+            ("link frame FIFO", lambda: FrameFIFOSpec(beat_bytes=1, depth=4),
+             "1-byte beats, depth 4"),
+            ("link frame FIFO", lambda: FrameFIFOSpec(beat_bytes=2, depth=2),
+             "2-byte beats, depth 2")):
         with tempfile.TemporaryDirectory() as work:
             result = prove(spec(), Path(work), depth=8, mode="prove")
         verdict = "pass" if result.passed else f"FAIL: {result.failure}"

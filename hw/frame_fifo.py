@@ -6,6 +6,8 @@ frame's beats readable, ``rollback`` forgets them. A unit therefore never sees a
 a corrupted frame, and no frame has to be staged and copied.
 """
 
+from types import SimpleNamespace
+
 from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
@@ -47,6 +49,11 @@ class FrameFIFO(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        self.build(m)
+        return m
+
+    def build(self, m):
+        """The FIFO's logic, in ``m``; its state (for the formal spec's invariants)."""
         depth, lanes = self._depth, self._beat_bytes
         m.submodules.data = data = Memory(shape=lanes * 8, depth=depth, init=[])
         m.submodules.ends = ends = Memory(shape=1, depth=depth, init=[])
@@ -94,4 +101,5 @@ class FrameFIFO(wiring.Component):
             m.d.sync += written.eq(committed)
         with m.If(self.clear):
             m.d.sync += [written.eq(0), committed.eq(0), fetched.eq(0), shown.eq(0)]
-        return m
+        return SimpleNamespace(written=written, committed=committed, fetched=fetched,
+                               shown=shown, data=data, ends=ends, end_out=end_read.data)

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from amaranth.hdl import Assert, Assume, Cat, Elaboratable, Module, Signal, Value, unsigned
+from amaranth.hdl import Assert, Assume, Cat, Const, Elaboratable, Module, Signal, Value, unsigned
 from amaranth.lib import stream, wiring
 
 from accelgen.errors import AccelgenError
@@ -68,10 +68,12 @@ class StreamContract(Elaboratable):
     """
 
     def __init__(self, unit, *, job_end=None, ready_every: int | None = None,
-                 patience: int | None = None, elaborate_unit: bool = True):
+                 patience: int | None = None, elaborate_unit: bool = True, clear=None):
         if (ready_every is None) != (patience is None):
             raise ValueError("bounded progress needs both ready_every and patience")
         self.unit = unit
+        # a signal that resets the streams like ``rst`` does (a part's own clear input)
+        self.clear = clear
         self.job_end = job_end
         self.ready_every = ready_every
         self.patience = patience
@@ -88,12 +90,13 @@ class StreamContract(Elaboratable):
         # 1 in the first cycle and in each cycle after one with reset high (a register
         # takes its init value on the edge that ends a reset cycle)
         after_reset = Signal(init=1)
-        m.d.sync += after_reset.eq(0)
+        clear = Const(0) if self.clear is None else self.clear
+        m.d.sync += after_reset.eq(clear)
         for name, is_output, port in stream_ports(self.unit):
             check = claim if is_output else Assume
             waiting = Signal(name=f"{name}_waiting")
             held = Signal(port.payload.shape(), name=f"{name}_held")
-            m.d.sync += [waiting.eq(port.valid & ~port.ready), held.eq(port.payload)]
+            m.d.sync += [waiting.eq(port.valid & ~port.ready & ~clear), held.eq(port.payload)]
             with m.If(waiting):
                 m.d.comb += [check(port.valid, f"{name}: valid held until ready"),
                              check(Value.cast(port.payload) == Value.cast(held),

@@ -11,6 +11,7 @@ from amaranth.hdl import Assume, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data
 
 from accelgen.hw.credit_fifo import CreditFIFO
+from accelgen.hw.frame_fifo import FrameFIFO
 from accelgen.hw.vector_buffer import VectorBuffer
 from accelgen.numbers import ceil_log2
 
@@ -181,4 +182,132 @@ class VectorBufferSpec(VectorBuffer):
                               (self.read_chunk == chunk))
         with m.If(expect):
             m.d.comb += claim(self.data == word, "a read gives the chunk")
+        return m
+
+
+class FrameFIFOSpec(FrameFIFO):
+    """The host link's frame FIFO gives out exactly the beats of committed frames, each
+    once, in order and unchanged, with ``frame_consumed`` on each frame's last beat; it
+    never gives a beat of a rolled-back frame or one written before a ``clear``, and
+    ``free`` never promises room that is taken; under any back-pressure, clears and
+    resets, if the link's receiver keeps its side (hw/link_receiver.py does): bytes of a
+    beat in lane order, a beat started only while ``free`` is not 0, and a frame ended
+    (committed or rolled back) in a cycle without a write, committed only on a beat
+    boundary."""
+
+    def __init__(self, *, beat_bytes: int, depth: int):
+        super().__init__(beat_bytes, depth)
+        self.watch = Signal()
+
+    def ports(self) -> list:
+        return component_ports(self) + [self.watch]
+
+    def elaborate(self, platform):
+        m = Module()
+        state = self.build(m)
+        m.submodules.contract = StreamContract(self, elaborate_unit=False, clear=self.clear)
+        depth, lanes = self._depth, self._beat_bytes
+        taken = self.beats.valid & self.beats.ready
+        beat_done = self.w_en & self.w_beat_done
+
+        lane = Signal(range(lanes))               # the receiver's next lane
+        with m.If(self.w_en):
+            m.d.sync += lane.eq(Mux(self.w_beat_done, 0, lane + 1))
+        with m.If(self.commit | self.rollback | self.clear):
+            m.d.sync += lane.eq(0)
+        m.d.comb += [
+            Assume(~self.w_en | ((self.w_lane == lane) &
+                                 (self.w_beat_done == (lane == lanes - 1)))),
+            Assume(~self.w_en | (lane != 0) | (self.free != 0)),
+            Assume(~((self.commit | self.rollback) & self.w_en)),
+            Assume(~(self.commit & self.rollback)),
+            Assume(~self.commit | (lane == 0)),
+        ]
+
+        # the spec's account: whole beats written and not yet ended, beats committed and
+        # not yet taken
+        pending = Signal(range(depth + 1))
+        readable = Signal(range(depth + 2))
+        with m.If(self.commit | self.rollback):
+            m.d.sync += pending.eq(0)
+        with m.Elif(beat_done):
+            m.d.sync += pending.eq(pending + 1)
+        m.d.sync += readable.eq(readable + Mux(self.commit, pending, 0) - taken)
+        with m.If(self.clear):
+            m.d.sync += [pending.eq(0), readable.eq(0)]
+        m.d.comb += [
+            claim(~self.beats.valid | (readable != 0), "only committed beats leave"),
+            claim(pending + readable - state.shown + self.free <= depth,
+                  "free is room no beat holds"),
+        ]
+
+        # a beat of the solver's choosing, from its last byte until it leaves
+        watching, waiting = Signal(), Signal()      # waiting: not yet committed
+        value = Signal(8 * lanes)
+        bytes_so_far = Signal(8 * lanes)
+        ahead = Signal(range(2 * depth + 1))        # beats that leave before it
+        after = Signal(range(depth + 1))            # beats of its frame written after it
+        last = Signal()                             # it ends its frame
+        with m.If(self.w_en):
+            m.d.sync += bytes_so_far.word_select(self.w_lane, 8).eq(self.w_byte)
+        arriving = (bytes_so_far & ~(0xFF << (8 * (lanes - 1)))) | \
+            (self.w_byte << (8 * (lanes - 1)))
+        with m.If(watching & waiting & beat_done):
+            m.d.sync += after.eq(after + 1)
+        with m.If(watching & waiting & self.commit):
+            m.d.sync += [waiting.eq(0), last.eq(after == 0)]
+        with m.If(watching & taken):
+            m.d.sync += ahead.eq(ahead - 1)
+            with m.If(ahead == 0):
+                m.d.comb += [claim(~waiting, "no beat leaves before its frame's commit"),
+                             claim(self.beats.payload == value, "beats leave unchanged"),
+                             claim(self.frame_consumed == last,
+                                   "frame_consumed on a frame's last beat only")]
+                m.d.sync += watching.eq(0)
+        with m.If(~watching & self.watch & beat_done):
+            m.d.sync += [watching.eq(1), waiting.eq(1), value.eq(arriving),
+                         ahead.eq(readable + pending - taken), after.eq(0), last.eq(0)]
+        with m.If((watching & waiting & self.rollback) | self.clear):
+            m.d.sync += watching.eq(0)
+
+        # Invariants: how the pointers encode the account above
+        def span(later, earlier):
+            """Beats from one pointer to another (they carry a wrap bit)."""
+            return (later - earlier + 2 * depth)[:len(state.written)]
+        m.d.comb += [
+            claim(span(state.written, state.committed) == pending, "pending beats counted"),
+            claim(span(state.committed, state.fetched) + state.shown == readable,
+                  "readable beats counted"),
+            claim(span(state.written, state.fetched) <= depth, "at most depth beats held"),
+            claim((lane == 0) | (span(state.written, state.fetched) < depth),
+                  "a beat being written has a free slot"),
+        ]
+        # the bytes of the beat being written are in its slot already
+        partial_peek = state.data.read_port(domain="comb")
+        m.d.comb += partial_peek.addr.eq(state.written[:max(1, (depth - 1).bit_length())])
+        for index in range(lanes - 1):
+            with m.If(lane > index):
+                m.d.comb += claim(partial_peek.data.word_select(index, 8) ==
+                                  bytes_so_far.word_select(index, 8),
+                                  "a beat's first bytes are in its slot")
+        in_memory = Signal(range(2 * depth + 1))      # beats of memory before the watched
+        m.d.comb += in_memory.eq(ahead - state.shown)
+        data_peek = state.data.read_port(domain="comb")
+        ends_peek = state.ends.read_port(domain="comb")
+        slot = (state.fetched + in_memory)[:max(1, (depth - 1).bit_length())]
+        m.d.comb += [data_peek.addr.eq(slot), ends_peek.addr.eq(slot)]
+        with m.If(watching):
+            m.d.comb += [
+                claim(ahead < readable + pending, "it is held"),
+                claim(waiting | (ahead < readable), "a committed beat is readable"),
+                claim(~waiting | (ahead + after + 1 == readable + pending),
+                      "its frame's beats counted"),
+                claim(~waiting | (after < pending), "it is pending"),
+            ]
+            with m.If((ahead >= state.shown)):
+                m.d.comb += [claim(data_peek.data == value, "it is kept"),
+                             claim(ends_peek.data == (last & ~waiting), "its end flag is kept")]
+            with m.If((ahead == 0) & state.shown):
+                m.d.comb += [claim(self.beats.payload == value, "it is shown"),
+                             claim(state.end_out == last, "its end flag is shown")]
         return m

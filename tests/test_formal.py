@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from accelgen.config import single_unit_design
 from accelgen.registry import UNIT_KINDS
 from accelgen.sim.formal import PROOF_CONFIGS, StreamContract, prove, prove_unit
-from accelgen.sim.formal_parts import CreditFIFOSpec, VectorBufferSpec
+from accelgen.sim.formal_parts import CreditFIFOSpec, FrameFIFOSpec, VectorBufferSpec
 from accelgen.unit import taken_last
 
 from .conftest import case_design
@@ -46,8 +46,10 @@ def test_every_kind_keeps_the_stream_contract(kind, tmp_path):
     lambda: VectorBufferSpec(max_chunks=1),
     lambda: VectorBufferSpec(max_chunks=3),
     lambda: VectorBufferSpec(max_chunks=4),
+    lambda: FrameFIFOSpec(beat_bytes=1, depth=4),
+    lambda: FrameFIFOSpec(beat_bytes=2, depth=2),
 ], ids=["credit-fifo-4-2", "credit-fifo-3-1", "vector-buffer-1", "vector-buffer-3",
-        "vector-buffer-4"])
+        "vector-buffer-4", "frame-fifo-1x4", "frame-fifo-2x2"])
 def test_shared_part_is_proved_for_every_cycle(spec, tmp_path):
     result = prove(spec(), tmp_path, depth=8, mode="prove")
     assert result.passed, result.summary()
