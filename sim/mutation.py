@@ -193,6 +193,9 @@ def run(design, unit: str, work: Path, *, count: int, seed: int, jobs: int,
         if key in cache:
             mutant.verdict, mutant.seconds = cache[key]["verdict"], cache[key]["seconds"]
             mutant.argument = argued_equivalent(kind, mutant) or ""
+            if mutant.verdict in (SURVIVED, EQUIVALENT):
+                # an argument written (or withdrawn) since the verdict was cached
+                mutant.verdict = EQUIVALENT if mutant.argument else SURVIVED
             return mutant
         runs = work / "runs" / str(mutant.index)
         mutant.verdict = _regression(design, unit, netlist, seed, simulator, budget, runs)
