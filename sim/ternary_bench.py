@@ -31,6 +31,7 @@ class TernaryBench(Bench):
         self.sent = {"weights": [], "activations": []}
         self.expected_so_far = 0
         self.sampled_loads = deque()    # (rows, cols) of the loads sent, not yet ended
+        self.sampled_steps = False      # an MLGRU vector was sent since the last reset
 
     def timeout(self, jobs: list, results: int) -> int:
         # a result beat may take a pass over a whole row block of the largest matrix
@@ -107,7 +108,10 @@ class TernaryBench(Bench):
         return job
 
     def random_job(self, start: bool = False):
+        """A random shape and data; with the MLGRU, one job in four starts a new
+        sequence (its first vector clears the hidden state the jobs before wrote)."""
         config = self.config
+        start = start or (config.mlgru and self.rng.random() < 0.25)
         return self.job(int(self.rng.integers(1, config.max_rows + 1)),
                         int(self.rng.integers(1, config.max_cols + 1)),
                         int(self.rng.integers(1, 4)), start=start)
@@ -233,7 +237,7 @@ class TernaryBench(Bench):
         if config.lanes_in > 1:
             bins["padding lanes"] = ["junk past the last column"]
         if config.mlgru:
-            bins["hidden state"] = ["cleared (start)", "carried over"]
+            bins["hidden state"] = ["cleared (start) after steps", "carried over"]
         return bins
 
     def header_bins(self) -> list[str]:
@@ -287,8 +291,12 @@ class TernaryBench(Bench):
             scale = int(vector["scale"][0])
             self.cover_scale("activation scale", scale)
             if config.mlgru:
-                self.cover("hidden state", "cleared (start)" if vector["start"][0]
-                           else "carried over")
+                # a start right after a reset clears a state that is 0 already
+                if vector["start"][0] and self.sampled_steps:
+                    self.cover("hidden state", "cleared (start) after steps")
+                elif not vector["start"][0]:
+                    self.cover("hidden state", "carried over")
+                self.sampled_steps = True
             if not self.sampled_loads:
                 continue            # waits for a load (which the reference leaves out)
             load = self.sampled_loads[0]
