@@ -132,7 +132,7 @@ def test_exit_codes_keep_their_contract(cli, monkeypatch, capsys):
     monkeypatch.undo()
 
     def failed_measurement(design, unit, **options):
-        return SimResult(unit, "verilator", ("measure",), ("measure",), (), None, "sim.log")
+        return SimResult(unit, "verilator", ("measure",), ("measure",), (), None, "sim.log", {})
     monkeypatch.setattr("accelgen.sim.runner.simulate", failed_measurement)
     with pytest.raises(accelgen.errors.CheckFailed):
         benchmark.bench(load_config())
