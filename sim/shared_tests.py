@@ -19,8 +19,8 @@ from .bench import (CONFIG_VARIABLE, KIND_MODULE_VARIABLE, measuring, soak_jobs,
                     write_measurement)
 
 # deterministic pauses (1 = hold valid / ready low), beside the random stalls: every
-# other cycle, one cycle in four, three in four, and a burst
-PAUSE_PATTERNS = ((1, 0), (1, 1, 1, 0), (0, 0, 0, 1), (1,) * 7 + (0,) * 5)
+# other cycle, one cycle in four, three in four, and a burst of 9
+PAUSE_PATTERNS = ((1, 0), (1, 1, 1, 0), (0, 0, 0, 1), (1,) * 9 + (0,) * 5)
 # what the work in flight may be doing when a reset comes (Bench.phase)
 PHASES = ("inputs", "computing", "results")
 
@@ -57,7 +57,7 @@ async def pause_patterns(dut):
     bench = _bench(dut)
     await bench.reset()
     for pattern in PAUSE_PATTERNS:
-        await bench.run([bench.random_job() for _ in range(2)], stall=pattern)
+        await bench.run([bench.random_job() for _ in range(bench.stall_jobs)], stall=pattern)
     bench.check_state()
 
 
