@@ -709,6 +709,15 @@ def formal_section() -> list[str]:
     return lines
 
 
+def preset_units():
+    """(preset, design, unit name, unit config) of every unit of every preset."""
+    from accelgen import load_config
+    for preset in PRESET_DEVICES:
+        design = load_config(preset)
+        for unit, config in design.units.items():
+            yield preset, design, unit, config
+
+
 #: mutants per unit in the mutation section (seed 1)
 MUTANTS = 10
 
@@ -716,7 +725,6 @@ MUTANTS = 10
 def mutation_section() -> list[str]:
     """`accelgen mutate` on every unit of every preset: the share of sampled single-bit
     faults its regression catches, and the survivors in words."""
-    from accelgen import load_config
     from accelgen.generation import default_build_dir
     from accelgen.sim import mutation
     lines = ["## Mutation score (`accelgen mutate PRESET --count 10 --jobs 2`)",
@@ -731,23 +739,21 @@ def mutation_section() -> list[str]:
              "| not buildable | score | regressions (s) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     survivors = []
-    for preset in PRESET_DEVICES:
-        design = load_config(preset)
-        for unit, config in design.units.items():
-            # where `accelgen mutate` works: verdicts it cached are reused
-            work = default_build_dir(design) / "mutate" / unit
-            mutants = mutation.run(design, unit, work, count=MUTANTS, seed=1, jobs=2,
-                                   budget=900)
-            detected, counted = mutation.score(mutants)
-            tally = [sum(m.verdict == verdict for m in mutants) for verdict in
-                     (mutation.KILLED, mutation.TIMEOUT, mutation.SURVIVED,
-                      mutation.EQUIVALENT, mutation.UNBUILDABLE)]
-            percent = f"{100 * detected / counted:.0f}%" if counted else "—"
-            lines.append(f"| {preset} | {unit} | {config.kind} | "
-                         f"{' | '.join(map(str, tally))} | {percent} | "
-                         f"{sum(mutant.seconds for mutant in mutants):.0f} |")
-            survivors += [f"- {preset} ({unit}): {m.words}" for m in mutants
-                          if m.verdict == mutation.SURVIVED]
+    for preset, design, unit, config in preset_units():
+        # where `accelgen mutate` works: verdicts it cached are reused
+        work = default_build_dir(design) / "mutate" / unit
+        mutants = mutation.run(design, unit, work, count=MUTANTS, seed=1, jobs=2,
+                               budget=900)
+        detected, counted = mutation.score(mutants)
+        tally = [sum(m.verdict == verdict for m in mutants) for verdict in
+                 (mutation.KILLED, mutation.TIMEOUT, mutation.SURVIVED,
+                  mutation.EQUIVALENT, mutation.UNBUILDABLE)]
+        percent = f"{100 * detected / counted:.0f}%" if counted else "—"
+        lines.append(f"| {preset} | {unit} | {config.kind} | "
+                     f"{' | '.join(map(str, tally))} | {percent} | "
+                     f"{sum(mutant.seconds for mutant in mutants):.0f} |")
+        survivors += [f"- {preset} ({unit}): {m.words}" for m in mutants
+                      if m.verdict == mutation.SURVIVED]
     lines += ["", "Survivors (each a gap in the regression until a test kills it):", "",
               *(survivors or ["- none"])]
     return lines
@@ -762,7 +768,6 @@ def soak_section() -> list[str]:
     and resets, its cycles and wall time."""
     import re
 
-    from accelgen import load_config
     from accelgen.sim.runner import simulate
     lines = [f"## Soak runs (`accelgen sim PRESET --unit U --soak {SOAK_JOBS} --seed 1`)",
              "",
@@ -773,25 +778,22 @@ def soak_section() -> list[str]:
              "",
              "| preset | unit | kind | verdict | batches | resets | cycles | time (s) |",
              "|---|---|---|---|---|---|---|---|"]
-    for preset in PRESET_DEVICES:
-        design = load_config(preset)
-        for unit, config in design.units.items():
-            start = time.monotonic()
-            with tempfile.TemporaryDirectory() as work:
-                result = simulate(design, unit, seed=1, build_dir=work, soak=SOAK_JOBS)
-                found = re.search(r"soak: \d+ jobs in (\d+) batches, (\d+) resets, (\d+) "
-                                  r"cycles", result.log.read_text())
-            figures = found.groups() if found else ("—", "—", "—")
-            lines.append(f"| {preset} | {unit} | {config.kind} | "
-                         f"{'pass' if result.passed else 'FAIL'} | {' | '.join(figures)} | "
-                         f"{time.monotonic() - start:.0f} |")
+    for preset, design, unit, config in preset_units():
+        start = time.monotonic()
+        with tempfile.TemporaryDirectory() as work:
+            result = simulate(design, unit, seed=1, build_dir=work, soak=SOAK_JOBS)
+            found = re.search(r"soak: \d+ jobs in (\d+) batches, (\d+) resets, (\d+) "
+                              r"cycles", result.log.read_text())
+        figures = found.groups() if found else ("—", "—", "—")
+        lines.append(f"| {preset} | {unit} | {config.kind} | "
+                     f"{'pass' if result.passed else 'FAIL'} | {' | '.join(figures)} | "
+                     f"{time.monotonic() - start:.0f} |")
     return lines
 
 
 def coverage_section() -> list[str]:
     """`accelgen sim --coverage` on every unit of every preset: the functional coverage
     bins its regression hits (the suite checks the test configs; this, every preset)."""
-    from accelgen import load_config
     from accelgen.sim import coverage
     from accelgen.sim.runner import simulate
     lines = ["## Functional coverage (`accelgen sim PRESET --seed 1 --coverage FILE`)",
@@ -800,18 +802,16 @@ def coverage_section() -> list[str]:
              "",
              "| preset | unit | kind | tests | bins hit | never hit | time (s) |",
              "|---|---|---|---|---|---|---|"]
-    for preset in PRESET_DEVICES:
-        design = load_config(preset)
-        for unit, config in design.units.items():
-            start = time.monotonic()
-            with tempfile.TemporaryDirectory() as work:
-                result = simulate(design, unit, seed=1, build_dir=work)
-            verdict = "pass" if result.passed else "FAIL"
-            missed = ", ".join(coverage.missed(result.coverage)) or "—"
-            lines.append(f"| {preset} | {unit} | {config.kind} | {verdict} "
-                         f"{result.tests - result.failures}/{result.tests} | "
-                         f"{coverage.summary(result.coverage)} | {missed} | "
-                         f"{time.monotonic() - start:.0f} |")
+    for preset, design, unit, config in preset_units():
+        start = time.monotonic()
+        with tempfile.TemporaryDirectory() as work:
+            result = simulate(design, unit, seed=1, build_dir=work)
+        verdict = "pass" if result.passed else "FAIL"
+        missed = ", ".join(coverage.missed(result.coverage)) or "—"
+        lines.append(f"| {preset} | {unit} | {config.kind} | {verdict} "
+                     f"{result.tests - result.failures}/{result.tests} | "
+                     f"{coverage.summary(result.coverage)} | {missed} | "
+                     f"{time.monotonic() - start:.0f} |")
     return lines
 
 

@@ -23,6 +23,9 @@ BENCH_JSON_VARIABLE = "ACCELGEN_BENCH_JSON"
 KIND_MODULE_VARIABLE = "ACCELGEN_KIND_MODULE"
 SOAK_VARIABLE = "ACCELGEN_SOAK_JOBS"
 
+#: what the work in flight may be doing when a reset comes (Bench.phase; else "idle")
+WORK_PHASES = ("inputs", "computing", "results")
+
 
 def seed_from_env() -> int:
     return int(os.environ.get(SEED_VARIABLE, "1"))
@@ -146,7 +149,6 @@ class Bench(abc.ABC):
                 for frame in frames(beats["last"], longest)]
 
     # --- coverage every kind shares -----------------------------------------------------
-    RESET_PHASES = ["idle", "inputs", "computing", "results"]
 
     def shared_bins(self) -> dict[str, list[str]]:
         """Each port held back by a pause for 1, 2-7 and 8+ cycles running; each input's
@@ -154,7 +156,7 @@ class Bench(abc.ABC):
         ports = [*self.inputs, *self.outputs]
         return {**{f"held back: {port}": coverage.HELD_BINS for port in ports},
                 **{f"jobs back to back: {port}": ["no idle cycle"] for port in self.inputs},
-                "reset during": self.RESET_PHASES}
+                "reset during": ["idle", *WORK_PHASES]}
 
     def _new_work(self):
         """Start counting the work in flight afresh (from here, nothing is owed)."""

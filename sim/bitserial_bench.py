@@ -219,8 +219,8 @@ class BitSerialBench(Bench):
                 values = decode(config.table, selectors[:, None],
                                 codes.reshape(config.pes, config.lanes), config.lanes)
                 for row, (selector, scale) in enumerate(zip(selectors, scales)):
-                    if str(int(scale)) in ("0", str((1 << SCALE_BITS) - 1)):
-                        self.cover("scales", str(int(scale)))
+                    if scale in (0, (1 << SCALE_BITS) - 1):
+                        self.cover("scales", str(scale))
                     if not scale:
                         continue
                     # selectors past the table read as its first datatype

@@ -18,7 +18,15 @@ from accelgen.numbers import ceil_log2
 from .formal import StreamContract, claim, component_ports
 
 
-class CreditFIFOSpec(CreditFIFO):
+class Watched:
+    """A spec's ``watch`` input beside the part's ports: the solver raises it to pick
+    the word the spec follows."""
+
+    def ports(self) -> list:
+        return component_ports(self) + [self.watch]
+
+
+class CreditFIFOSpec(Watched, CreditFIFO):
     """The credit FIFO delivers the words written into it, in order, each exactly once,
     and keeps the stream contract, under any back-pressure and resets, if its users keep
     theirs: they reserve only while ``can_reserve`` says they may, at most
@@ -29,9 +37,6 @@ class CreditFIFOSpec(CreditFIFO):
         super().__init__(data.StructLayout({"word": unsigned(width)}), depth=depth,
                          max_reserve=max_reserve)
         self.watch = Signal()
-
-    def ports(self) -> list:
-        return component_ports(self) + [self.watch]
 
     def elaborate(self, platform):
         m = Module()
@@ -92,7 +97,7 @@ class CreditFIFOSpec(CreditFIFO):
         return m
 
 
-class VectorBufferSpec(VectorBuffer):
+class VectorBufferSpec(Watched, VectorBuffer):
     """Each slot gives back the vector that filled it (every chunk, the header of its
     first beat, its chunk count) until the engine releases it, and a slot takes no beat
     while full, under any producer timing and resets, if the engine reads and releases
@@ -102,9 +107,6 @@ class VectorBufferSpec(VectorBuffer):
         super().__init__(data.StructLayout({"x": unsigned(width), "h": unsigned(2), "last": 1}),
                          max_chunks)
         self.watch = Signal()
-
-    def ports(self) -> list:
-        return component_ports(self) + [self.watch]
 
     def elaborate(self, platform):
         m = Module()
@@ -185,7 +187,7 @@ class VectorBufferSpec(VectorBuffer):
         return m
 
 
-class FrameFIFOSpec(FrameFIFO):
+class FrameFIFOSpec(Watched, FrameFIFO):
     """The host link's frame FIFO gives out exactly the beats of committed frames, each
     once, in order and unchanged, with ``frame_consumed`` on each frame's last beat; it
     never gives a beat of a rolled-back frame or one written before a ``clear``, and
@@ -198,9 +200,6 @@ class FrameFIFOSpec(FrameFIFO):
     def __init__(self, *, beat_bytes: int, depth: int):
         super().__init__(beat_bytes, depth)
         self.watch = Signal()
-
-    def ports(self) -> list:
-        return component_ports(self) + [self.watch]
 
     def elaborate(self, platform):
         m = Module()

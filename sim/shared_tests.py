@@ -15,14 +15,12 @@ from cocotb.triggers import FallingEdge
 
 from accelgen.registry import UNIT_KINDS
 
-from .bench import (CONFIG_VARIABLE, KIND_MODULE_VARIABLE, measuring, soak_jobs,
+from .bench import (CONFIG_VARIABLE, KIND_MODULE_VARIABLE, WORK_PHASES, measuring, soak_jobs,
                     write_measurement)
 
 # deterministic pauses (1 = hold valid / ready low), beside the random stalls: every
 # other cycle, one cycle in four, three in four, and a burst of 9
 PAUSE_PATTERNS = ((1, 0), (1, 1, 1, 0), (0, 0, 0, 1), (1,) * 9 + (0,) * 5)
-# what the work in flight may be doing when a reset comes (Bench.phase)
-PHASES = ("inputs", "computing", "results")
 
 
 def _bench(dut):
@@ -130,7 +128,7 @@ async def reset_in_every_phase(dut):
     bench = _bench(dut)
     await bench.reset()
     bench.set_stall(0.2)
-    for phase in PHASES * 2:
+    for phase in WORK_PHASES * 2:
         for count in (1, 2, 3):
             if await _reset_in(bench, phase, count, int(bench.rng.integers(0, 8))) or \
                     await _reset_in(bench, phase, count, 0):
@@ -176,7 +174,7 @@ async def soak(dut):
         remaining -= size
         batches += 1
         if bench.rng.random() < 1 / 3:
-            phase = PHASES[int(bench.rng.integers(len(PHASES)))]
+            phase = WORK_PHASES[int(bench.rng.integers(len(WORK_PHASES)))]
             count, wait = (int(bench.rng.integers(low, high)) for low, high in ((1, 4), (0, 8)))
             resets += await _reset_in(bench, phase, count, wait)
             bench.check_state()

@@ -133,9 +133,9 @@ class TernaryBench(Bench):
         return jobs
 
     def header_tops(self) -> tuple[int, int]:
-        """The largest rows and cols a load's header fields hold."""
-        return tuple((1 << top.bit_length()) - 1
-                     for top in (self.config.max_rows, self.config.max_cols))
+        """The largest rows and cols a load's header fields hold (their layout's width)."""
+        layout = self.inputs["weights"]
+        return tuple((1 << layout[name].shape.width) - 1 for name in ("rows", "cols"))
 
     def extreme_jobs(self):
         """All-zero, all +1 and all -1 weights against the most negative and the largest
