@@ -662,7 +662,7 @@ def formal_section() -> list[str]:
     shared parts' k-induction proofs."""
     from accelgen.registry import UNIT_KINDS
     from accelgen.sim.formal import PROOF_CONFIGS, progress_bound, prove, prove_unit
-    from accelgen.sim.formal_parts import CreditFIFOSpec, FrameFIFOSpec, VectorBufferSpec
+    from accelgen.sim.formal_parts import SHARED_PART_PROOFS
     lines = ["## Formal proofs (`accelgen prove`, SymbiYosys smtbmc + z3)",
              "",
              "Each unit's stream contract (docs/verification.md): valid and payload held",
@@ -691,17 +691,7 @@ def formal_section() -> list[str]:
               "",
               "| part | parameters | verdict | time (s) |",
               "|---|---|---|---|"]
-    for label, spec, shown in (
-            ("credit FIFO", lambda: CreditFIFOSpec(depth=4, max_reserve=2),
-             "depth 4, max_reserve 2"),
-            ("credit FIFO", lambda: CreditFIFOSpec(depth=3, max_reserve=1),
-             "depth 3, max_reserve 1"),
-            ("vector buffer", lambda: VectorBufferSpec(max_chunks=3), "max_chunks 3"),
-            ("vector buffer", lambda: VectorBufferSpec(max_chunks=4), "max_chunks 4"),
-            ("link frame FIFO", lambda: FrameFIFOSpec(beat_bytes=1, depth=4),
-             "1-byte beats, depth 4"),
-            ("link frame FIFO", lambda: FrameFIFOSpec(beat_bytes=2, depth=2),
-             "2-byte beats, depth 2")):
+    for _, label, shown, spec in SHARED_PART_PROOFS:
         with tempfile.TemporaryDirectory() as work:
             result = prove(spec(), Path(work), depth=8, mode="prove")
         verdict = "pass" if result.passed else f"FAIL: {result.failure}"

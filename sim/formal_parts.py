@@ -7,9 +7,11 @@ word of the solver's choosing through the part (``watch`` picks it): if that wor
 comes out right, every word does.
 """
 
-from amaranth.hdl import Assume, Cat, Module, Mux, Signal, Value, unsigned
-from amaranth.lib import data
+from amaranth.hdl import Assume, C, Cat, Module, Mux, Signal, Value, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In
 
+from accelgen.hw.banks import BankFlags, pick
 from accelgen.hw.credit_fifo import CreditFIFO
 from accelgen.hw.frame_fifo import FrameFIFO
 from accelgen.hw.vector_buffer import VectorBuffer
@@ -310,3 +312,138 @@ class FrameFIFOSpec(Watched, FrameFIFO):
                 m.d.comb += [claim(self.beats.payload == value, "it is shown"),
                              claim(state.end_out == last, "its end flag is shown")]
         return m
+
+
+class BankHandoverSpec(wiring.Component):
+    """Weight banks taking turns: with ``BankFlags`` kept the way the units keep them, a
+    job computes only on its own tile, whole, and a tile loads only into a bank whose
+    last job has let go of it; ``busy`` and ``full`` are exactly what they promise (no
+    wait longer than needed). Under any timing and resets, if the loader and the engine
+    keep their side: tiles go into the banks in turn, a row is taken only while its bank
+    is not busy, a tile's ``occupy`` comes with its last row (``occupy_delay`` 0, the
+    ternary loader) or one cycle later (1, the weight-stationary array), its ``fill``
+    then or later; jobs use the banks in turn and issue only while their bank is full,
+    and each job's ``free`` comes with its end or later, in job order.
+
+    The solver drives the events (``row``, ``tile_end``, ``fill``, ``issue``,
+    ``job_end``, ``free``); which bank each names follows from the turns.
+    """
+
+    def __init__(self, *, banks: int, occupy_delay: int):
+        assert banks in (1, 2) and occupy_delay in (0, 1)
+        self._banks, self._occupy_delay = banks, occupy_delay
+        super().__init__({name: In(1) for name in
+                          ("row", "tile_end", "fill", "issue", "job_end", "free")})
+
+    def ports(self) -> list:
+        return component_ports(self)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.flags = flags = BankFlags(self._banks)
+        banks = self._banks
+
+        def bank_of(count):
+            return count[0] if banks == 2 else C(0, 1)
+
+        # the spec's account: tiles and jobs counted from reset (3 bits: at most two
+        # tiles are ever ahead of the jobs, so differences are exact)
+        counters = ("started", "occupied", "filled", "ended", "freed")
+        count = {name: Signal(3, name=f"{name}_count") for name in counters}
+        in_tile = Signal()                   # the loader is inside a tile
+        tile_of_bank = [Signal(3, name=f"tile_in_bank{b}") for b in range(banks)]
+        load_bank = Mux(in_tile, bank_of(count["started"] - 1), bank_of(count["started"]))
+        busy, full = flags.busy, flags.full
+
+        # the loader's side
+        row_taken = self.row & ~busy.bit_select(load_bank, 1)
+        tile_done = Signal()
+        m.d.comb += tile_done.eq(row_taken & self.tile_end)
+        with m.If(row_taken & ~in_tile):
+            m.d.sync += count["started"].eq(count["started"] + 1)
+            for bank in range(banks):
+                with m.If(bank_of(count["started"]) == bank):
+                    m.d.sync += tile_of_bank[bank].eq(count["started"])
+        with m.If(row_taken):
+            m.d.sync += in_tile.eq(~self.tile_end)
+        occupy = Signal()
+        if self._occupy_delay:
+            m.d.sync += occupy.eq(tile_done)
+        else:
+            m.d.comb += occupy.eq(tile_done)
+        occupied_now = count["occupied"] + occupy
+        m.d.comb += [flags.occupy.eq(occupy), flags.occupy_bank.eq(bank_of(count["occupied"])),
+                     Assume(~self.fill | (count["filled"] != occupied_now[:3])),
+                     flags.fill.eq(self.fill), flags.fill_bank.eq(bank_of(count["filled"]))]
+        m.d.sync += [count["occupied"].eq(occupied_now),
+                     count["filled"].eq(count["filled"] + self.fill)]
+
+        # the engine's side
+        compute_bank = bank_of(count["ended"])
+        ended_now = count["ended"] + self.job_end
+        m.d.comb += [Assume(~self.issue | full.bit_select(compute_bank, 1)),
+                     Assume(~self.job_end | self.issue),
+                     Assume(~self.free | (count["freed"] != ended_now[:3])),
+                     flags.empty.eq(self.job_end), flags.empty_bank.eq(compute_bank),
+                     flags.free.eq(self.free), flags.free_bank.eq(bank_of(count["freed"]))]
+        m.d.sync += [count["ended"].eq(ended_now),
+                     count["freed"].eq(count["freed"] + self.free)]
+
+        def ahead(later, earlier):
+            return (count[later] - count[earlier])[:3]
+
+        with m.If(row_taken & ~in_tile):
+            m.d.comb += claim(ahead("started", "freed") < banks,
+                              "a tile loads only into a bank its last job let go of")
+        with m.If(self.issue):
+            m.d.comb += [claim(ahead("filled", "ended") != 0, "a job computes on a whole tile"),
+                         claim(pick(compute_bank, tile_of_bank) == count["ended"],
+                               "a job computes on its own tile")]
+
+        # Invariants: the flags are exact, and the counts keep their order
+        for bank in range(banks):
+            # bank b holds the tile (b - freed) mod banks places after the oldest
+            offset = (bank - count["freed"])[:1] if banks == 2 else 0
+            m.d.comb += claim(busy[bank] == (ahead("occupied", "freed") > offset),
+                              "busy from occupy until free")
+            with m.If(ahead("started", "freed") > offset):
+                m.d.comb += claim(tile_of_bank[bank] == (count["freed"] + offset)[:3],
+                                  "each bank holds its tile")
+            offset = (bank - count["ended"])[:1] if banks == 2 else 0
+            m.d.comb += claim(full[bank] == (ahead("filled", "ended") > offset),
+                              "full from fill until empty")
+        started_not_occupied = ahead("started", "occupied")
+        m.d.comb += [
+            claim(ahead("ended", "freed") <= ahead("filled", "freed"), "jobs end after fills"),
+            claim(ahead("filled", "freed") <= ahead("occupied", "freed"),
+                  "fills after occupies"),
+            claim(ahead("occupied", "freed") <= ahead("started", "freed"),
+                  "occupies after starts"),
+            claim(ahead("started", "freed") <= banks, "at most one tile per bank"),
+            claim(started_not_occupied == (in_tile + occupy if self._occupy_delay else in_tile),
+                  "the tile being loaded is not occupied yet"),
+        ]
+        return m
+
+
+#: (test id, part, parameters in words, spec) of every shared part's proof, for the suite
+#: and the benchmark
+SHARED_PART_PROOFS = [
+    ("credit-fifo-4-2", "credit FIFO", "depth 4, max_reserve 2",
+     lambda: CreditFIFOSpec(depth=4, max_reserve=2)),
+    ("credit-fifo-3-1", "credit FIFO", "depth 3, max_reserve 1",
+     lambda: CreditFIFOSpec(depth=3, max_reserve=1)),
+    ("vector-buffer-1", "vector buffer", "max_chunks 1", lambda: VectorBufferSpec(max_chunks=1)),
+    ("vector-buffer-3", "vector buffer", "max_chunks 3", lambda: VectorBufferSpec(max_chunks=3)),
+    ("vector-buffer-4", "vector buffer", "max_chunks 4", lambda: VectorBufferSpec(max_chunks=4)),
+    ("frame-fifo-1x4", "link frame FIFO", "1-byte beats, depth 4",
+     lambda: FrameFIFOSpec(beat_bytes=1, depth=4)),
+    ("frame-fifo-2x2", "link frame FIFO", "2-byte beats, depth 2",
+     lambda: FrameFIFOSpec(beat_bytes=2, depth=2)),
+    ("banks-ws", "weight banks", "2 banks, occupy a cycle after the last row (WS array)",
+     lambda: BankHandoverSpec(banks=2, occupy_delay=1)),
+    ("banks-ternary-2", "weight banks", "2 banks, occupy with the last word (ternary)",
+     lambda: BankHandoverSpec(banks=2, occupy_delay=0)),
+    ("banks-ternary-1", "weight banks", "1 bank, occupy with the last word (ternary)",
+     lambda: BankHandoverSpec(banks=1, occupy_delay=0)),
+]
