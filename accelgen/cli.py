@@ -19,6 +19,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .config import INTERFACES
 
     parser = _Parser(prog="accelgen", description="Generate, verify, synthesize and build "
                                                  "low-bit inference accelerator blocks.",
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--unit", help="only this unit")
     generate.add_argument("--device", help="the datapath for this device (its DSP "
                                            "primitives, registered); default: generic RTL")
+    generate.add_argument("--interface", choices=INTERFACES,
+                          help="axi-stream: also <unit>_axis.v, the unit behind AXI4-Stream "
+                               "ports (default: the config's interface, else native)")
     sim = command("sim", "run the cocotb regression of every unit (or one)",
                   "accelgen sim --unit gemm --simulator icarus --seed 7")
     sim.add_argument("--unit")
@@ -66,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--soak", type=int, metavar="JOBS",
                      help="only the soak test: JOBS random jobs under random stalls and "
                           "resets, reproducible by --seed")
+    sim.add_argument("--interface", choices=INTERFACES, default="native",
+                     help="axi-stream: test the unit behind its AXI4-Stream wrapper with "
+                          "cocotbext-axi sources and sinks")
     sim.add_argument("--coverage", metavar="FILE",
                      help="write the functional coverage report (every bin, its hits) here")
     sim.add_argument("--post-synthesis", metavar="DEVICE",
@@ -167,8 +174,11 @@ def run(argv) -> int:
         return EXIT_OK if passed else EXIT_FAILED
     if args.command == "generate":
         from .generation import generate
-        for made in generate(design, args.output, args.unit, args.device):
-            print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})")
+        for made in generate(design, args.output, args.unit, args.device, args.interface):
+            wrapper = f" {made.axi_stream} (module {made.module}_axis)" if made.axi_stream \
+                else ""
+            print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})"
+                  f"{wrapper}")
         return EXIT_OK
     if args.command == "sim":
         from .sim import coverage
@@ -186,7 +196,8 @@ def run(argv) -> int:
         for unit in design.selected(args.unit):
             result = simulate(design, unit, simulator=args.simulator, seed=args.seed,
                               waves=args.waves, verilog=args.verilog,
-                              post_synthesis=args.post_synthesis, soak=args.soak)
+                              post_synthesis=args.post_synthesis, soak=args.soak,
+                              interface=args.interface)
             verdict = "PASS" if result.passed else "FAIL"
             if args.soak is not None:
                 print(f"{unit} [{args.simulator}, seed {args.seed}]: soak of {args.soak} "
@@ -196,9 +207,12 @@ def run(argv) -> int:
                 failed |= not result.passed
                 continue
             skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
+            # (the AXI4-Stream tests declare no bins: the wrapper only renames)
+            covered = f"coverage {coverage.summary(result.coverage)}; " \
+                if result.coverage else ""
             print(f"{unit} [{args.simulator}, seed {args.seed}]: {verdict} "
                   f"{result.tests - result.failures}/{result.tests} tests{skipped}; "
-                  f"coverage {coverage.summary(result.coverage)}; log {result.log}")
+                  f"{covered}log {result.log}")
             for bin_name in coverage.missed(result.coverage):
                 print(f"  never hit: {bin_name}")
             reports.append(coverage.report(unit, result.coverage))

@@ -65,6 +65,7 @@ class DesignConfig:
     units: dict
     source: str = "<default>"
     host: HostConfig = HostConfig()
+    interface: str = "native"      # what `generate` wraps each unit in (generation.py)
 
     def unit(self, name: str) -> UnitConfig:
         if name not in self.units:
@@ -84,7 +85,12 @@ class DesignConfig:
     def to_dict(self) -> dict:
         return {"name": self.name,
                 "units": {name: unit.to_dict() for name, unit in self.units.items()},
-                "host": self.host.to_dict()}
+                "host": self.host.to_dict(), "interface": self.interface}
+
+
+#: what `generate` can wrap each unit in: its own stream ports, or AXI4-Stream
+#: (hw/axi_stream.py)
+INTERFACES = ("native", "axi-stream")
 
 
 def single_unit_design(name: str, unit: str, kind: str, source: str | None = None,
@@ -99,10 +105,10 @@ def parse_design(data, source: str) -> DesignConfig:
     try:
         require(isinstance(data, dict), "", "the config must be a YAML mapping with "
                                             "'name' and 'units'")
+        keys = ["name", "units", "host", "interface"]
         for key in data:
-            require(key in ("name", "units", "host"), str(key),
-                    f"unknown key; {did_you_mean(str(key), ['name', 'units', 'host'])}"
-                    "allowed: name, units, host")
+            require(key in keys, str(key),
+                    f"unknown key; {did_you_mean(str(key), keys)}allowed: {', '.join(keys)}")
         require("name" in data, "name", "missing; give the design a name")
         name = data["name"]
         require(isinstance(name, str) and _IDENTIFIER.fullmatch(name) is not None, "name",
@@ -132,9 +138,12 @@ def parse_design(data, source: str) -> DesignConfig:
             host = HostConfig.from_settings(data.get("host") or {})
         except ConfigError as error:
             raise error.under("host") from None
+        interface = data.get("interface", "native")
+        require(interface in INTERFACES, "interface",
+                f"must be one of {', '.join(INTERFACES)}, got {interface!r}")
     except ConfigError as error:
         raise AccelgenError(f"{source}: {error}") from None
-    return DesignConfig(name=name, units=built, source=source, host=host)
+    return DesignConfig(name=name, units=built, source=source, host=host, interface=interface)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -28,6 +28,33 @@ def _payload_fields(layout) -> list:
             for name, offset, width, length, is_signed in field_slots(layout)]
 
 
+def axi_stream_module(design: DesignConfig, unit_name: str) -> str:
+    return f"{module_name(design, unit_name)}_axis"
+
+
+def axi_stream_manifest(design: DesignConfig, unit_name: str, component) -> dict:
+    """The manifest's description of the AXI4-Stream wrapper (hw/axi_stream.py)."""
+    from amaranth.lib import wiring
+    from .hw.axi_stream import axi_ports
+    ports = []
+    for port in axi_ports(component.signature):
+        layout = getattr(component, port.stream).payload.shape()
+        fields = [{**field, "offset": field["offset"] - (
+                      port.last_offset is not None and field["offset"] > port.last_offset)}
+                  for field in _payload_fields(layout) if field["name"] != "last"]
+        ports.append({"stream": port.stream, "prefix": port.prefix,
+                      "direction": "output" if port.is_output else "input",
+                      "tdata_bits": port.tdata_bits, "tlast": port.last_offset is not None,
+                      "tdata_fields": fields})
+    others = [name for name, member in component.signature.members.items()
+              if member.is_port and member.flow in (wiring.In, wiring.Out)]
+    return {"module": axi_stream_module(design, unit_name), "clock": "aclk",
+            "reset": "aresetn: synchronous, active low",
+            "tdata": "the payload's fields without last, in the same order, LSB first, "
+                     "padded with zero bits to whole bytes; no tkeep (every beat is whole)",
+            "tlast": "the payload's last field", "ports": ports, "other_ports": others}
+
+
 def manifest(design: DesignConfig, unit_name: str, component) -> dict:
     """Everything another flow needs to use the module without reading the Python."""
     from amaranth.hdl import Shape
@@ -84,29 +111,41 @@ class Generated:
     module: str
     verilog: Path
     manifest: Path
+    axi_stream: Path | None = None       # the AXI4-Stream wrapper, where asked for
 
 
-def render_unit(design: DesignConfig, unit_name: str,
-                device_name: str | None = None) -> tuple[str, str]:
-    """The unit's Verilog and its manifest (JSON text): generic RTL, or with
-    ``device_name`` the datapath for that device (its DSP primitives, hw/dsp.py)."""
+def _verilog(component, name: str, target) -> str:
     from amaranth.back import rtlil, verilog
 
     from .netlist import drop_memory_init
+    # verilog.convert, with the RTLIL step open so that uninitialized memories lose
+    # their initializer (amaranth 0.5's text-to-Verilog step is internal)
+    return verilog._convert_rtlil_text(drop_memory_init(
+        rtlil.convert(component, name=name, emit_src=False, platform=target)))
+
+
+def render_unit(design: DesignConfig, unit_name: str, device_name: str | None = None,
+                interface: str = "native") -> tuple[str, str, str | None]:
+    """The unit's Verilog, its manifest (JSON text) and, for ``interface`` axi-stream,
+    the Verilog of its AXI4-Stream wrapper (which holds the unit: one file to add):
+    generic RTL, or with ``device_name`` the datapath for that device (its DSP
+    primitives, hw/dsp.py)."""
+    from .hw.axi_stream import AxiStreamWrapper
     from .progress import step
     from .synth.devices import device
 
     target = device(device_name).dsp_target() if device_name else None
     with step(f"elaborating {unit_name}" + (f" for {device_name}" if device_name else "")):
         component = build_component(design.units[unit_name])
-        name = module_name(design, unit_name)
-        # verilog.convert, with the RTLIL step open so that uninitialized memories lose
-        # their initializer (amaranth 0.5's text-to-Verilog step is internal)
-        text = verilog._convert_rtlil_text(drop_memory_init(
-            rtlil.convert(component, name=name, emit_src=False, platform=target)))
+        text = _verilog(component, module_name(design, unit_name), target)
         described = manifest(design, unit_name, component)
         described["datapath"] = datapath(device_name, target)
-        return text, json.dumps(described, indent=2) + "\n"
+        wrapper = None
+        if interface == "axi-stream":
+            described["axi_stream"] = axi_stream_manifest(design, unit_name, component)
+            wrapper = _verilog(AxiStreamWrapper(build_component(design.units[unit_name])),
+                               axi_stream_module(design, unit_name), target)
+        return text, json.dumps(described, indent=2) + "\n", wrapper
 
 
 def datapath(device_name: str | None, target) -> dict:
@@ -125,25 +164,32 @@ def datapath(device_name: str | None, target) -> dict:
 
 
 def _write_unit(design: DesignConfig, unit_name: str, out_dir: Path, rendered) -> Generated:
-    text, manifest_text = rendered
+    text, manifest_text, wrapper = rendered
     out_dir = Path(out_dir)
     verilog_path = write_atomically(out_dir / f"{unit_name}.v", text)
     manifest_path = write_atomically(out_dir / f"{unit_name}.json", manifest_text)
-    return Generated(unit_name, module_name(design, unit_name), verilog_path, manifest_path)
+    wrapper_path = None
+    if wrapper is not None:
+        wrapper_path = write_atomically(out_dir / f"{unit_name}_axis.v", wrapper)
+    return Generated(unit_name, module_name(design, unit_name), verilog_path, manifest_path,
+                     wrapper_path)
 
 
 def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path,
-                  device_name: str | None = None) -> Generated:
+                  device_name: str | None = None, interface: str = "native") -> Generated:
     return _write_unit(design, unit_name, out_dir,
-                       render_unit(design, unit_name, device_name))
+                       render_unit(design, unit_name, device_name, interface))
 
 
 def generate(design: DesignConfig, out_dir: str | Path | None = None,
-             unit: str | None = None, device_name: str | None = None) -> list[Generated]:
-    """Write ``<unit>.v`` and ``<unit>.json`` for every unit (or one) of the design:
-    every unit is elaborated before the first file is written. ``device_name``: the
-    datapath for that device (generic RTL without)."""
+             unit: str | None = None, device_name: str | None = None,
+             interface: str | None = None) -> list[Generated]:
+    """Write ``<unit>.v`` and ``<unit>.json`` for every unit (or one) of the design, and
+    ``<unit>_axis.v`` where the interface (``interface``, else the design's) is
+    axi-stream: every unit is elaborated before the first file is written.
+    ``device_name``: the datapath for that device (generic RTL without)."""
     out_dir = Path(out_dir) if out_dir is not None else default_build_dir(design)
-    rendered = {name: render_unit(design, name, device_name)
+    interface = interface or design.interface
+    rendered = {name: render_unit(design, name, device_name, interface)
                 for name in design.selected(unit)}
     return [_write_unit(design, name, out_dir, texts) for name, texts in rendered.items()]

@@ -113,8 +113,10 @@ def status_layouts(config) -> dict:
 
 
 def config_hash(design: DesignConfig) -> str:
-    """Of the resolved config (units and host link): equal hashes, equal hardware."""
-    text = json.dumps(design.to_dict(), sort_keys=True)
+    """Of the resolved config (units and host link): equal hashes, equal hardware (the
+    interface `generate` wraps units in is not part of the units or the linked system)."""
+    settings = {key: value for key, value in design.to_dict().items() if key != "interface"}
+    text = json.dumps(settings, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

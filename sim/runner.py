@@ -67,6 +67,9 @@ class SimResult:
         return self.tests > 0 and self.failures == 0
 
 
+AXI_STREAM_TESTS = "accelgen.sim.axi_stream_test"
+
+
 def bench_modules(kind) -> list[str]:
     """The cocotb test modules of a kind: its own bench's, then the shared tests."""
     return [kind.bench().__module__, SHARED_TESTS]
@@ -127,11 +130,13 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
              seed: int = 1, waves: bool = False, verilog: str | Path | None = None,
              build_dir: str | Path | None = None, testcase: str | None = None,
              bench_json: Path | None = None,
-             post_synthesis: str | None = None, soak: int | None = None) -> SimResult:
+             post_synthesis: str | None = None, soak: int | None = None,
+             interface: str = "native") -> SimResult:
     """Build and run the bench of ``unit``; returns how many tests ran and failed.
     ``post_synthesis``: a device name; the bench runs on the netlist Yosys makes for it
     (sim/post_synthesis.py) instead of the generated RTL. ``soak``: run only the soak
-    test, with that many jobs."""
+    test, with that many jobs. ``interface`` axi-stream: the unit behind its AXI4-Stream
+    wrapper, driven by cocotbext-axi (sim/axi_stream_test.py)."""
     from cocotb_tools.runner import get_runner
 
     check_simulator(simulator)
@@ -145,8 +150,8 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     models, includes = [], []
     if post_synthesis is not None:
         from .post_synthesis import cell_models, synthesized_netlist
-        if verilog is not None:
-            raise AccelgenError("--post-synthesis and --verilog: choose one")
+        if verilog is not None or interface != "native":
+            raise AccelgenError("--post-synthesis: not with --verilog or --interface")
         if simulator != "verilator":
             raise AccelgenError("--post-synthesis: the cell models build with verilator "
                                 "only (icarus cannot read yosys's ECP5 models)")
@@ -155,6 +160,13 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
         work.mkdir(parents=True, exist_ok=True)
         source = synthesized_netlist(design, unit, post_synthesis, work)
         models, includes = cell_models(family, work)
+    elif interface == "axi-stream":
+        if verilog is not None or soak is not None or testcase is not None:
+            raise AccelgenError("--interface axi-stream: runs the wrapper's own tests; "
+                                "not with --verilog, --soak or a test case")
+        top = f"{top}_axis"
+        work = work.with_name(f"{work.name}-axis")
+        source = generate_unit(design, unit, work / "rtl", interface=interface).axi_stream
     elif verilog is None:
         source = generate_unit(design, unit, work / "rtl").verilog
     else:
@@ -207,7 +219,8 @@ def simulate(design: DesignConfig, unit: str, *, simulator: str = "verilator",
     env[coverage.COVERAGE_VARIABLE] = str(counts)
     try:
         with step(f"{run_name} of {unit} ({simulator})", log=log):
-            runner.test(test_module=bench_modules(kind), hdl_toplevel=top, build_dir=work,
+            modules = [AXI_STREAM_TESTS] if interface == "axi-stream" else bench_modules(kind)
+            runner.test(test_module=modules, hdl_toplevel=top, build_dir=work,
                         test_dir=work, seed=seed, extra_env=env, waves=waves,
                         testcase=testcase, results_xml=str(xml), log_file=log)
     except SystemExit:

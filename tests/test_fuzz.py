@@ -102,7 +102,7 @@ def test_accepted_small_configs_elaborate_and_lint(unit):
         design = parse_design({"name": "fuzz", "units": {"u": unit}}, "fuzz")
     except AccelgenError:
         return
-    verilog, manifest = render_unit(design, "u")
+    verilog, manifest, _ = render_unit(design, "u")
     assert "module fuzz_u" in verilog and '"module": "fuzz_u"' in manifest
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "u.v"
