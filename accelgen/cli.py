@@ -20,6 +20,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
     from .config import INTERFACES
+    from .synth.devices import DEVICES
 
     parser = _Parser(prog="accelgen", description="Generate, verify, synthesize and build "
                                                  "low-bit inference accelerator blocks.",
@@ -82,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
                     "accelgen synth ws_int8_2x4 --device ice40-up5k --json up5k.json")
     synth.add_argument("--unit")
     synth.add_argument("--device", required=True,
-                       help="ice40-up5k | ecp5-25k | ecp5-45k | ecp5-85k")
+                       help=" | ".join(DEVICES))
     synth.add_argument("--json", help="also write the report as JSON here")
     synth.add_argument("--flow", default="abc9", help="abc9 (default; falls back to abc "
                                                       "if it crashes) | abc")
@@ -338,8 +339,21 @@ def _listing() -> str:
             keys.append(f"{field.name}={list(default) if isinstance(default, tuple) else default}")
         lines.append(f"  {name:<15} {', '.join(keys)}")
     lines.append(f"devices: {', '.join(DEVICES)}")
-    lines.append(f"boards: {', '.join(BOARDS)}")
+    lines.append("boards (accelgen build --board NAME): device; pass/fail LEDs; programmer; "
+                 "host link")
+    for name, entry in BOARDS.items():
+        lines.append(f"  {name:<20} {entry.device}; {_leds(entry)}; "
+                     f"{entry.programmer_default or 'none in amaranth-boards'}; {entry.link}")
     return "\n".join(lines)
+
+
+def _leds(entry) -> str:
+    def led(pins):
+        name, number, subsignal = pins
+        return f"{name}[{number}]" + (f".{subsignal}" if subsignal else "")
+    if entry.fail_led is None:
+        return f"{led(entry.pass_led)} (on: pass, blinking: fail)"
+    return f"{led(entry.pass_led)} / {led(entry.fail_led)}"
 
 
 def main(argv=None) -> int:

@@ -76,7 +76,8 @@ def operator_luts(rtlil_text: str) -> float:
 def netlist_memories(rtlil_text: str, family: str) -> list[tuple[MemoryUse, bool]]:
     """Every memory of the netlist, and whether yosys puts it in LUT RAM: on ECP5 one of
     up to 32 words or 1 kbit not marked ``ram_style "block"`` (as in the measured builds);
-    never on iCE40, which has none. ``ram_style "huge"`` marks the UP5K's SPRAM."""
+    never on iCE40, which has none, nor on Gowin, whose builds use none (synth/devices.py
+    ``synth_options``). ``ram_style "huge"`` marks the UP5K's SPRAM."""
     out = []
     for attributes, width, depth, name in _MEMORY.findall(rtlil_text):
         memory = MemoryUse(name.lstrip("\\"), int(width), int(depth),

