@@ -180,6 +180,9 @@ def run(argv) -> int:
                 else ""
             print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})"
                   f"{wrapper}")
+        from .fusesoc import core_name
+        print(f"FuseSoC core: {made.verilog.parent / (design.name + '.core')} "
+              f"({core_name(design)})")
         return EXIT_OK
     if args.command == "sim":
         from .sim import coverage

@@ -184,12 +184,16 @@ def generate_unit(design: DesignConfig, unit_name: str, out_dir: Path,
 def generate(design: DesignConfig, out_dir: str | Path | None = None,
              unit: str | None = None, device_name: str | None = None,
              interface: str | None = None) -> list[Generated]:
-    """Write ``<unit>.v`` and ``<unit>.json`` for every unit (or one) of the design, and
+    """Write ``<unit>.v`` and ``<unit>.json`` for every unit (or one) of the design,
     ``<unit>_axis.v`` where the interface (``interface``, else the design's) is
-    axi-stream: every unit is elaborated before the first file is written.
+    axi-stream, and the FuseSoC core ``<design>.core`` (accelgen/fusesoc.py): every unit
+    is elaborated before the first file is written.
     ``device_name``: the datapath for that device (generic RTL without)."""
     out_dir = Path(out_dir) if out_dir is not None else default_build_dir(design)
     interface = interface or design.interface
     rendered = {name: render_unit(design, name, device_name, interface)
                 for name in design.selected(unit)}
-    return [_write_unit(design, name, out_dir, texts) for name, texts in rendered.items()]
+    made = [_write_unit(design, name, out_dir, texts) for name, texts in rendered.items()]
+    from .fusesoc import write_core
+    write_core(design, made, out_dir)
+    return made

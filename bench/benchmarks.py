@@ -528,6 +528,62 @@ def _system_build_rows() -> list[str]:
     return rows
 
 
+# nextpnr's name for a logic cell, per family (the "Device utilisation" lines of top.tim)
+LOGIC_CELLS = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB", "gowin": "LUT4"}
+
+
+def _board_build_figures(made, family: str, seconds: float) -> str:
+    """Logic cells, Fmax against the board's clock and the build time of one build."""
+    import re
+    report = (made.bitstream.parent / "top.tim").read_text()
+    used, available = re.findall(rf"{LOGIC_CELLS[family]}:\s+(\d+)/\s*(\d+)", report)[-1]
+    fmax = re.findall(r"Max frequency for clock '[^']*': ([\d.]+) MHz \((PASS|FAIL) at "
+                      r"([\d.]+)", report)[-1]
+    return (f"{used}/{available} {LOGIC_CELLS[family]}, {fmax[0]} MHz ({fmax[1]} at "
+            f"{fmax[2]}), {seconds:.0f} s")
+
+
+def boards_section() -> list[str]:
+    """Every board of the table: the self-test of a small unit (a 2x2 INT4 array, so that
+    the smallest parts take it), and the host-linked system of the same unit where the
+    board has a USB-UART chip."""
+    from accelgen.boards.build import build_board
+    from accelgen.boards.table import BOARDS
+    from accelgen.config import single_unit_design
+    from accelgen.errors import AccelgenError
+    from accelgen.synth.devices import device
+    design = single_unit_design("board_check", "u", "systolic", rows=2, cols=2,
+                                activation_bits=4, weight_bits=4)
+    lines = ["## Boards (`accelgen build --board B`)",
+             "",
+             "Every board `accelgen list` shows, built twice with the design",
+             "`board_check` (one 2x2 INT4 x INT4 output-stationary array): its self-test",
+             "(`--selftest`), and its host-linked system where the board has a USB-UART",
+             "chip. Each cell: logic cells used / on the part, nextpnr's Fmax against the",
+             "board's clock, build time. Not tried on hardware (no board is attached).",
+             "",
+             "| board | device | self-test | host-linked system |",
+             "|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as folder:
+        for name, entry in BOARDS.items():
+            family = device(entry.device).family
+            cells = []
+            for selftest in (True, False):
+                if not selftest and entry.baud is None:
+                    cells.append("no link: " + entry.no_link)
+                    continue
+                start = time.monotonic()
+                try:
+                    made = build_board(design, name, selftest=selftest,
+                                       build_dir=Path(folder) / f"{name}-{selftest}")
+                except AccelgenError as error:
+                    cells.append(f"does not build: {error}")
+                    continue
+                cells.append(_board_build_figures(made, family, time.monotonic() - start))
+            lines.append(f"| {name} | {entry.device} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
 def host_link_section() -> list[str]:
     measured = []
     for label, name, arguments, item in WORKLOADS:
@@ -809,7 +865,7 @@ SECTIONS = {"systolic": systolic_section, "ternary": ternary_section,
             "bitserial": bitserial_section, "kv_buffer": kv_buffer_section,
             "host_link": host_link_section, "fit": fit_section, "formal": formal_section,
             "mutation": mutation_section, "soak": soak_section,
-            "coverage": coverage_section}
+            "coverage": coverage_section, "boards": boards_section}
 
 
 def _kept_sections(path: Path) -> dict:
