@@ -56,44 +56,58 @@ def axi_stream_manifest(design: DesignConfig, unit_name: str, component) -> dict
 
 
 def manifest(design: DesignConfig, unit_name: str, component) -> dict:
-    """Everything another flow needs to use the module without reading the Python."""
-    from amaranth.hdl import Shape
-    from amaranth.lib import data, wiring
+    """Everything another flow needs to use the module without reading the Python: the
+    ports as Amaranth's ComponentMetadata describes them, with the accelgen annotation
+    (accelgen/metadata.py) for the layouts, latency and job protocol."""
+    from amaranth.lib import data
+
+    from . import __version__
+    from .link_plan import config_hash
+    from .metadata import UnitAnnotation, component_metadata, ports_of
 
     config = design.units[unit_name]
+    layouts = {}
+    for path, member in component.signature.members.flatten():
+        if member.is_port and isinstance(member.shape, data.StructLayout):
+            # a stream's payload, or a struct port (the KV buffer's status bus)
+            layouts["__".join(map(str, path))] = {"bits": member.shape.size,
+                                                  "fields": _payload_fields(member.shape)}
+    annotation = UnitAnnotation(component, {
+        "kind": config.kind, "accelgen": __version__, "config_hash": config_hash(design),
+        "config": config.to_dict(), "layouts": layouts, "element_order": "lsb_first",
+        "latency_cycles": config.latency, "throughput": config.throughput,
+        "job_protocol": " ".join((type(component).__doc__ or "").split("\n\n")[1].split()),
+    })
+    metadata = component_metadata(component, annotation)
+
     ports = [{"name": "clk", "direction": "input", "width": 1, "role": "clock"},
              {"name": "rst", "direction": "input", "width": 1,
               "role": "synchronous reset, active high"}]
     streams = {}
-    for path, member in component.signature.members.flatten():
-        if not member.is_port:
-            continue
-        name = "__".join(map(str, path))
-        direction = "input" if member.flow == wiring.In else "output"
-        role = str(path[-1]) if len(path) > 1 else "control"
-        port = {"name": name, "direction": direction,
-                "width": Shape.cast(member.shape).width, "role": role}
-        if len(path) == 1 and isinstance(member.shape, data.StructLayout):
-            port["fields"] = _payload_fields(member.shape)     # e.g. the KV status bus
-        ports.append(port)
-        if len(path) == 2 and path[-1] == "payload" and isinstance(member.shape,
-                                                                    data.StructLayout):
-            stream_direction = "input" if direction == "input" else "output"
-            streams[path[0]] = {"direction": stream_direction,
-                                "payload_bits": member.shape.size,
-                                "fields": _payload_fields(member.shape)}
-    from . import __version__
-    from .link_plan import config_hash
+    for path, port in ports_of(metadata):
+        described = {"name": port["name"],
+                     "direction": "input" if port["dir"] == "in" else "output",
+                     "width": port["width"],
+                     "role": path[-1] if len(path) > 1 else "control"}
+        layout = layouts.get(port["name"])
+        if layout is not None and len(path) == 1:
+            described["fields"] = layout["fields"]          # e.g. the KV status bus
+        ports.append(described)
+        if layout is not None and path[-1] == "payload":
+            streams[path[0]] = {"direction": described["direction"],
+                                "payload_bits": layout["bits"], "fields": layout["fields"]}
+    described = annotation.as_json()
     return {
         "module": module_name(design, unit_name),
         "unit": unit_name,
         "kind": config.kind,
-        "accelgen": __version__,
-        "config_hash": config_hash(design),
-        "config": config.to_dict(),
+        "accelgen": described["accelgen"],
+        "config_hash": described["config_hash"],
+        "config": described["config"],
         "field_packing": "element e of a field is bits offset + e*element_bits .. "
                          "offset + (e+1)*element_bits - 1 of the payload, LSB first; "
                          "signed elements are two's complement",
+        "element_order": "lsb_first",
         "clock_domain": "sync (clk, rst: synchronous, active high)",
         "ports": ports,
         "streams": streams,
@@ -101,7 +115,8 @@ def manifest(design: DesignConfig, unit_name: str, component) -> dict:
                            "and ready are both high; valid and payload hold until then",
         "latency_cycles": config.latency,
         "throughput": config.throughput,
-        "job_protocol": " ".join((type(component).__doc__ or "").split("\n\n")[1].split()),
+        "job_protocol": described["job_protocol"],
+        "metadata": metadata,
     }
 
 
@@ -131,6 +146,7 @@ def render_unit(design: DesignConfig, unit_name: str, device_name: str | None = 
     generic RTL, or with ``device_name`` the datapath for that device (its DSP
     primitives, hw/dsp.py)."""
     from .hw.axi_stream import AxiStreamWrapper
+    from .metadata import check_manifest
     from .progress import step
     from .synth.devices import device
 
@@ -145,6 +161,7 @@ def render_unit(design: DesignConfig, unit_name: str, device_name: str | None = 
             described["axi_stream"] = axi_stream_manifest(design, unit_name, component)
             wrapper = _verilog(AxiStreamWrapper(build_component(design.units[unit_name])),
                                axi_stream_module(design, unit_name), target)
+        check_manifest(described)
         return text, json.dumps(described, indent=2) + "\n", wrapper
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from accelgen import load_config
 from accelgen.generation import generate
+from accelgen.registry import UNIT_KINDS
 from accelgen.sim.lint import lint
 
 from .conftest import CONFIGS, case_design, kind_cases
@@ -97,3 +98,36 @@ def test_generate_for_a_device_writes_its_dsp_primitives(cli, in_tmp):
         assert (in_tmp / device / "bitlinear.v").read_text().count("CCU2C #(") == adders * 5
     code, _, err = cli("generate", "--device", "xc7", "-o", "nothing")
     assert code == 2 and "unknown device 'xc7'" in err and not (in_tmp / "nothing").exists()
+
+
+@pytest.mark.parametrize("kind", list(UNIT_KINDS))
+def test_manifest_follows_the_shipped_schema_and_amaranth_metadata(kind, tmp_path):
+    """Every kind's manifest passes accelgen/manifest.schema.json, Amaranth's component
+    schema and the accelgen annotation's (generate checks each manifest it writes; this
+    says so once more from the file); its ports are the metadata's."""
+    from accelgen.metadata import UnitAnnotation, manifest_errors, ports_of
+    design, unit = case_design(kind, "minimum")
+    made, = generate(design, tmp_path, unit, interface="axi-stream")
+    manifest = json.loads(made.manifest.read_text())
+    assert manifest_errors(manifest) == []
+    annotation = manifest["metadata"]["interface"]["annotations"][UnitAnnotation.schema["$id"]]
+    assert annotation["config_hash"] == manifest["config_hash"] and \
+        annotation["kind"] == kind and annotation["element_order"] == "lsb_first"
+    assert [port["name"] for _, port in ports_of(manifest["metadata"])] == \
+        [port["name"] for port in manifest["ports"][2:]]
+    for name, stream in manifest["streams"].items():
+        assert annotation["layouts"][f"{name}__payload"]["fields"] == stream["fields"]
+
+
+def test_a_broken_manifest_is_named_by_the_schema(tmp_path):
+    from accelgen.metadata import UnitAnnotation, manifest_errors
+    design = load_config()
+    made, = generate(design, tmp_path, "kv")
+    manifest = json.loads(made.manifest.read_text())
+    del manifest["latency_cycles"]
+    manifest["streams"]["result"]["payload_bits"] = "66"
+    annotations = manifest["metadata"]["interface"]["annotations"]
+    annotations[UnitAnnotation.schema["$id"]]["element_order"] = "msb_first"
+    errors = repr(manifest_errors(manifest))
+    assert "latency_cycles" in errors and "/streams/result/payload_bits" in errors
+    assert "element_order" in errors
