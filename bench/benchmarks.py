@@ -584,6 +584,22 @@ def boards_section() -> list[str]:
     return lines
 
 
+def olive_section() -> list[str]:
+    """OVP-4's accuracy against INT4, INT8 and BitMoD's mixture (bench/olive_accuracy.py)."""
+    import olive_accuracy        # beside this script
+    return ["## OliVe OVP-4 accuracy (`python bench/olive_accuracy.py`)",
+            "",
+            "Relative squared error ||q(v) - v||² / ||v||² of each format, on synthetic",
+            "data with outliers (seeded); the layer's column is the error of its output",
+            "with weights and activations both in the format (BitMoD is a weight format:",
+            "its activations are INT8). Scales: per row for weights, per tensor for",
+            "activations; INT4/INT8 symmetric at the largest magnitude, or with the clip of",
+            "least error; OVP-4 with the reference's clip search (golden/olive.py), int or",
+            "flint normals, adaptive = the one of smaller error per matrix.",
+            "",
+            *olive_accuracy.tables()]
+
+
 def host_link_section() -> list[str]:
     measured = []
     for label, name, arguments, item in WORKLOADS:
@@ -865,7 +881,8 @@ SECTIONS = {"systolic": systolic_section, "ternary": ternary_section,
             "bitserial": bitserial_section, "kv_buffer": kv_buffer_section,
             "host_link": host_link_section, "fit": fit_section, "formal": formal_section,
             "mutation": mutation_section, "soak": soak_section,
-            "coverage": coverage_section, "boards": boards_section}
+            "coverage": coverage_section, "boards": boards_section,
+            "olive": olive_section}
 
 
 def _kept_sections(path: Path) -> dict:
