@@ -141,3 +141,27 @@ def test_bad_inputs_are_one_clear_error():
         olive.quantize(np.ones((2, 2)), "int", both_outliers="last")
     with pytest.raises(AccelgenError):
         olive.quantize(np.array([[1.0, np.nan]]), "int")
+
+
+@pytest.mark.parametrize("normal", NORMALS)
+def test_pair_decoder_gives_every_byte_its_golden_values(normal):
+    """The PE array's pair decoder (hw/olive_decoder.py), all 256 bytes in Amaranth's
+    simulator, against the code tables' decode_pair."""
+    from amaranth.sim import Simulator
+
+    from accelgen.hw.olive_decoder import OvpPairDecoder
+    decoder = OvpPairDecoder(normal)
+    seen = []
+
+    async def bench(ctx):
+        for byte in range(256):
+            ctx.set(decoder.pair, byte)
+            seen.append([ctx.get(decoder.mantissa[slot]) << ctx.get(decoder.shift[slot])
+                         for slot in range(2)])
+
+    simulator = Simulator(decoder)
+    simulator.add_testbench(bench)
+    simulator.run()
+    expected = [list(decode_pair(NORMAL_TYPES[normal], byte & 0xF, byte >> 4))
+                for byte in range(256)]
+    assert seen == expected
