@@ -71,3 +71,12 @@ def test_tdata_and_tlast_round_trip_a_payload(last_offset):
         assert tdata < 1 << port.data_bits and port.tdata_bits == 16
         assert port.to_payload(tdata | 0xFF00 & ~((1 << port.data_bits) - 1), tlast) == \
             payload
+
+
+def test_axi_stream_sim_refuses_what_it_cannot_run(cli):
+    code, _, err = cli("sim", "--unit", "gemm", "--interface", "axi-stream", "--soak", "5")
+    assert code == 2 and "--interface axi-stream: runs the wrapper's own tests; not with " \
+        "--verilog, --soak or a test case" in err
+    code, _, err = cli("sim", "--unit", "gemm", "--interface", "axi-stream",
+                       "--post-synthesis", "ecp5-85k")
+    assert code == 2 and "--post-synthesis: not with --verilog or --interface" in err
