@@ -68,7 +68,9 @@ _RGB = (("rgb_led", 0, "g"), ("rgb_led", 0, "r"))
 _DFU = ("DFU_UTIL", "dfu-util")
 
 # Every board amaranth-boards defines with an iCE40 UP5K or HX, an ECP5 or a Gowin
-# GW1NR-9 / GW2A-18, that it can program (the BlackIce boards are programmed by copying to a serial port: left out).
+# GW1NR-9 / GW2A-18 that it can program and build. Left out: the BlackIce boards (they
+# are programmed by copying to a serial port) and the Supercon badge (its platform's
+# toolchain_prepare passes every build option twice, so no build starts).
 # Host links only where a USB-UART chip is on the board; bauds are whole divisors of the
 # board's clock.
 BOARDS = _boards(
@@ -138,8 +140,6 @@ BOARDS = _boards(
           no_link=_USB_ONLY),
     _ecp5("logicbone-85f", "logicbone:Logicbone85FPlatform", "ecp5-85k", programmer=_DFU,
           no_link=_USB_ONLY),
-    _ecp5("supercon19badge", "supercon19badge:Supercon19BadgePlatform", "ecp5-45k",
-          programmer=_DFU, no_link=_NO_BRIDGE),
     # Gowin (the open flow: boards/gowin.py); amaranth-boards runs openFPGALoader itself
     Board("tang-nano-9k", "amaranth_boards.tang_nano_9k:TangNano9kPlatform",
           "gowin-gw1nr-9", ("led", 0, None), ("led", 1, None), None, "openFPGALoader",
