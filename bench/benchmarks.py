@@ -561,6 +561,8 @@ def boards_section() -> list[str]:
              "(`--selftest`), and its host-linked system where the board has a USB-UART",
              "chip. Each cell: logic cells used / on the part, nextpnr's Fmax against the",
              "board's clock, build time. Not tried on hardware (no board is attached).",
+             "Where a system did not build, the board table turns its link off with the",
+             "reason (`accelgen list`), and later runs show that reason.",
              "",
              "| board | device | self-test | host-linked system |",
              "|---|---|---|---|"]

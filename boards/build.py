@@ -3,6 +3,7 @@ self-test) in one board top, built with amaranth-boards and the YoWASP toolchain
 programmed through amaranth-boards."""
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -192,6 +193,15 @@ def build_board(design: DesignConfig, board_name: str, unit: str | None = None,
                                          "\n".join(after))
             flow = f"abc (abc9 failed: {abc9_failure(log)})"
     except subprocess.CalledProcessError as error:
+        timing = root / f"{TOP}.tim"
+        missed = re.findall(r"ERROR: Max frequency for clock '[^']*': ([\d.]+) MHz \(FAIL at "
+                            r"([\d.]+) MHz\)", timing.read_text(errors="replace")) \
+            if timing.is_file() else []
+        if missed:
+            reached, clock = missed[-1]
+            raise AccelgenError(f"--board {board_name}: timing not met: the design reaches "
+                                f"{reached} MHz, the board's clock is {clock} MHz; logs in "
+                                f"{root}") from None
         raise AccelgenError(f"--board {board_name}: the toolchain failed (exit "
                             f"{error.returncode}); its logs are in {root}") from None
     bitstream = root / f"{TOP}.{BITSTREAM_SUFFIX[dev.family]}"
