@@ -1,8 +1,6 @@
-"""FuseSoC: a CAPI2 core for each generated design, and the generator a user's core
-calls (``generate: [...]`` with ``generator: accelgen``) to get the Verilog at build
-time (fusesoc/accelgen.core registers it; docs/integration.md)."""
+"""FuseSoC: the CAPI2 core written beside each generated design (the generator a user's
+core calls is accelgen/fusesoc_generator.py; docs/integration.md)."""
 
-import sys
 from pathlib import Path
 
 import yaml
@@ -57,34 +55,3 @@ def core_text(document: dict) -> str:
 def write_core(design: DesignConfig, made: list, out_dir: Path) -> Path:
     return write_atomically(Path(out_dir) / f"{design.name}.core",
                             core_text(core_document(design, made)))
-
-
-def generator_main(argv: list[str]) -> int:
-    """FuseSoC's generator interface (GAPI 1.0): read the input YAML FuseSoC wrote, make
-    the units in the current folder, and write the core FuseSoC reads back. Parameters:
-    ``config`` (a YAML path relative to the calling core, or a preset name), and
-    optionally ``unit``, ``interface`` (native | axi-stream) and ``device``."""
-    from .config import load_config
-    from .errors import AccelgenError
-    from .generation import generate
-    try:
-        if len(argv) != 1:
-            raise AccelgenError("usage: accelgen_generator.py INPUT.yml (FuseSoC calls it)")
-        request = yaml.safe_load(Path(argv[0]).read_text())
-        parameters = request.get("parameters") or {}
-        unknown = sorted(set(parameters) - {"config", "unit", "interface", "device"})
-        if unknown or "config" not in parameters:
-            raise AccelgenError(f"accelgen generator: parameters: need config, may have "
-                                f"unit, interface, device; got {sorted(parameters)}")
-        config = parameters["config"]
-        path = Path(request["files_root"]) / config
-        design = load_config(str(path) if path.suffix in (".yaml", ".yml") else config)
-        made = generate(design, Path.cwd(), parameters.get("unit"),
-                        parameters.get("device"), parameters.get("interface"))
-        name = request["vlnv"]
-        document = core_document(design, made, name)
-        write_atomically(Path.cwd() / f"{name.split(':')[2]}.core", core_text(document))
-    except AccelgenError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0

@@ -3,7 +3,7 @@
 import sys
 
 try:
-    from accelgen.fusesoc import generator_main
+    from accelgen.fusesoc_generator import generator_main
 except ImportError:
     sys.exit("error: accelgen is not installed for this python3; run FuseSoC with the "
              "Python that has it first on PATH (activate its venv)")

@@ -128,7 +128,8 @@ def test_harness_connects_every_port():
 
 def test_synth_arguments_are_checked(cli):
     code, _, err = cli("synth", "--device", "xc7a35t")
-    assert code == 2 and "allowed: ice40-up5k, ecp5-25k, ecp5-45k, ecp5-85k" in err
+    assert code == 2 and "allowed: ice40-up5k, ice40-hx1k, ice40-hx8k, ecp5-12k, ecp5-25k, " \
+        "ecp5-45k, ecp5-85k, gowin-gw1nr-9, gowin-gw2a-18" in err
     code, _, err = cli("synth")
     assert code == 2 and "--device" in err
     code, _, err = cli("synth", "--device", "ecp5-85k", "--flow", "vpr")
