@@ -15,6 +15,7 @@ cell holds one LUT4 and one flip-flop), "may not fit" where only the high end ex
 an estimate that never refuses a design that fits.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -95,6 +96,26 @@ def unit_netlists(configs, platform=None) -> list[str]:
     return [netlist_text(build_component(config), "unit", platform) for config in configs]
 
 
+def _datapath_key(dev) -> tuple:
+    """What a unit's elaboration depends on for a device: its family and free DSPs, or
+    nothing where no DSP primitive can be claimed (then the RTL is the generic one)."""
+    from .hw.dsp import DSP_OPERAND_BITS
+    if dev.family not in DSP_OPERAND_BITS or dev.dsp_count == 0:
+        return None, 0
+    return dev.family, dev.dsp_count
+
+
+@functools.lru_cache(maxsize=64)
+def _device_netlists(configs: tuple, family: str | None, dsp_count: int):
+    """(netlists, DSP cells claimed, products they hold) of these configs (frozen, so
+    hashable) elaborated together for a datapath: `check` estimates nine devices, most
+    of which share one."""
+    from .hw.dsp import DspTarget
+    claims = DspTarget(family, dsp_count) if family else None
+    netlists = tuple(unit_netlists(configs, claims))
+    return netlists, (claims.cells if claims else 0), (claims.products if claims else 0)
+
+
 def estimate(configs, device_name: str, netlists: list[str] | None = None,
              claims=None) -> Fit:
     """The fit of these unit configs together on one device, elaborated for it (DSP
@@ -104,9 +125,9 @@ def estimate(configs, device_name: str, netlists: list[str] | None = None,
     from .synth.devices import device as find_device
     dev = find_device(device_name)
     if netlists is None:
-        claims = dev.dsp_target()
-        netlists = unit_netlists(configs, claims)
-    cells, covered = (claims.cells, claims.products) if claims is not None else (0, 0)
+        netlists, cells, covered = _device_netlists(tuple(configs), *_datapath_key(dev))
+    else:
+        cells, covered = (claims.cells, claims.products) if claims is not None else (0, 0)
     bram = spram = 0
     for text in netlists:
         for memory in (memory for memory, lut_ram in netlist_memories(text, dev.family)
