@@ -34,7 +34,6 @@ def axi_stream_module(design: DesignConfig, unit_name: str) -> str:
 
 def axi_stream_manifest(design: DesignConfig, unit_name: str, component) -> dict:
     """The manifest's description of the AXI4-Stream wrapper (hw/axi_stream.py)."""
-    from amaranth.lib import wiring
     from .hw.axi_stream import axi_ports
     ports = []
     for port in axi_ports(component.signature):
@@ -46,8 +45,7 @@ def axi_stream_manifest(design: DesignConfig, unit_name: str, component) -> dict
                       "direction": "output" if port.is_output else "input",
                       "tdata_bits": port.tdata_bits, "tlast": port.last_offset is not None,
                       "tdata_fields": fields})
-    others = [name for name, member in component.signature.members.items()
-              if member.is_port and member.flow in (wiring.In, wiring.Out)]
+    others = [name for name, member in component.signature.members.items() if member.is_port]
     return {"module": axi_stream_module(design, unit_name), "clock": "aclk",
             "reset": "aresetn: synchronous, active low",
             "tdata": "the payload's fields without last, in the same order, LSB first, "
