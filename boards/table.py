@@ -44,13 +44,13 @@ class Board:
 
 
 _USB_ONLY = "it has only USB, and the USB CDC-ACM link (luna-usb) is not built yet"
-# a conservative rate for an MCU bridge (host.baud sets another)
 # measured (BENCHMARKS.md, "boards"): the systems that do not build on boards that
 # have a USB-UART chip
 _TOO_FAST = ("the host-linked system closes timing at 47-62 MHz on ECP5, below this "
              "board's 100 MHz clock (no PLL stage yet)")
 _TOO_SMALL = ("the host-linked system, about 2,700 logic cells with the smallest unit, "
               "does not fit the HX1K's 1,280")
+# a conservative rate for an MCU bridge (host.baud sets another)
 _ICELINK = "the iCELink (an STM32 USB-UART bridge)"
 _NO_BRIDGE = "its UART pins go to a header, not to a USB-UART chip on the board"
 
@@ -59,15 +59,19 @@ def _boards(*boards: Board) -> dict:
     return {entry.name: entry for entry in boards}
 
 
-def _ice40(name, platform, device="ice40-up5k", *, leds=(("led_g", 0, None),
-                                                          ("led_r", 0, None)),
-           programmer=("ICEPROG", "iceprog"), **link):
-    return Board(name, f"amaranth_boards.{platform}", device, *leds, *programmer, **link)
+def _family(leds: tuple, programmer: tuple, device: str | None = None):
+    """A maker of a family's boards, with its usual LEDs, programmer and device."""
+    def board(name, platform, device=device, *, leds=leds, programmer=programmer, **link):
+        return Board(name, f"amaranth_boards.{platform}", device, *leds, *programmer, **link)
+    return board
 
 
-def _ecp5(name, platform, device, *, leds=(("led", 0, None), ("led", 1, None)),
-          programmer=("OPENFPGALOADER", "openFPGALoader"), **link):
-    return Board(name, f"amaranth_boards.{platform}", device, *leds, *programmer, **link)
+_LEDS = (("led", 0, None), ("led", 1, None))
+_ice40 = _family((("led_g", 0, None), ("led_r", 0, None)), ("ICEPROG", "iceprog"),
+                 "ice40-up5k")
+_ecp5 = _family(_LEDS, ("OPENFPGALOADER", "openFPGALoader"))
+# amaranth-boards runs openFPGALoader itself for these, reading no variable
+_gowin = _family(_LEDS, (None, "openFPGALoader"))
 
 
 _RGB = (("rgb_led", 0, "g"), ("rgb_led", 0, "r"))
@@ -99,15 +103,15 @@ BOARDS = _boards(
            no_link="its FTDI chip programs the flash; amaranth-boards gives it no UART"),
     # iCE40 HX
     _ice40("ice40-hx8k-b-evn", "ice40_hx8k_b_evn:ICE40HX8KBEVNPlatform", "ice40-hx8k",
-           leds=(("led", 0, None), ("led", 1, None)), baud=3_000_000,
+           leds=_LEDS, baud=3_000_000,
            bridge="FT2232H interface B (12 MHz / 4)"),
     _ice40("icestick", "icestick:ICEStickPlatform", "ice40-hx1k",
            leds=(("led", 4, None), ("led", 0, None)),      # the green one, a red one
            no_link=_TOO_SMALL),
     _ice40("nandland-go", "nandland_go:NandlandGoPlatform", "ice40-hx1k",
-           leds=(("led", 0, None), ("led", 1, None)), no_link=_TOO_SMALL),
+           leds=_LEDS, no_link=_TOO_SMALL),
     _ice40("ice40-hx1k-blink-evn", "ice40_hx1k_blink_evn:ICE40HX1KBlinkEVNPlatform",
-           "ice40-hx1k", leds=(("led", 0, None), ("led", 1, None)),
+           "ice40-hx1k", leds=_LEDS,
            programmer=("ICEBURN", "iCEburn"), no_link="it has no USB-UART chip"),
     # ECP5
     *(_ecp5(f"ulx3s-{size}f", f"ulx3s:ULX3S_{size}F_Platform", f"ecp5-{size}k",
@@ -142,13 +146,12 @@ BOARDS = _boards(
           no_link=_USB_ONLY),
     _ecp5("logicbone-85f", "logicbone:Logicbone85FPlatform", "ecp5-85k", programmer=_DFU,
           no_link=_USB_ONLY),
-    # Gowin (the open flow: boards/gowin.py); amaranth-boards runs openFPGALoader itself
-    Board("tang-nano-9k", "amaranth_boards.tang_nano_9k:TangNano9kPlatform",
-          "gowin-gw1nr-9", ("led", 0, None), ("led", 1, None), None, "openFPGALoader",
-          baud=1_000_000, bridge="the BL702 USB-JTAG/UART bridge (27 MHz / 27)"),
-    Board("tang-primer-20k-dock", "amaranth_boards.tang_primer_20k:TangPrimer20kDockPlatform",
-          "gowin-gw2a-18", ("led", 0, None), ("led", 1, None), None, "openFPGALoader",
-          baud=1_000_000, bridge="the dock's BL616 USB-JTAG/UART bridge (27 MHz / 27)"),
+    # Gowin (the open flow: boards/gowin.py)
+    _gowin("tang-nano-9k", "tang_nano_9k:TangNano9kPlatform", "gowin-gw1nr-9",
+           baud=1_000_000, bridge="the BL702 USB-JTAG/UART bridge (27 MHz / 27)"),
+    _gowin("tang-primer-20k-dock", "tang_primer_20k:TangPrimer20kDockPlatform",
+           "gowin-gw2a-18", baud=1_000_000,
+           bridge="the dock's BL616 USB-JTAG/UART bridge (27 MHz / 27)"),
 )
 
 

@@ -84,6 +84,8 @@ class Device:
         return math.ceil(sum(cost * cells.get(cell, 0) for cell, cost in costs.items()))
 
 
+# the shapes of an 18 kbit block RAM (ECP5's DP16KD, Gowin's BSRAM)
+_18KBIT_MODES = ((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384))
 _ICE40 = dict(family="ice40", target_mhz=100, lut_cells={"SB_LUT4": 1}, ff_prefix="SB_DFF",
               dsp_cell="SB_MAC16", dsp_width=16, bram_cells=("SB_RAM40_4K", "SB_SPRAM256KA"),
               bram_modes=((16, 256), (8, 512), (4, 1024), (2, 2048)))
@@ -91,7 +93,7 @@ _ICE40 = dict(family="ice40", target_mhz=100, lut_cells={"SB_LUT4": 1}, ff_prefi
 _ECP5 = dict(family="ecp5", target_mhz=200, lut_cells={"LUT4": 1, "CCU2C": 2,
                                                        "TRELLIS_DPR16X4": 4},
              ff_prefix="TRELLIS_FF", dsp_cell="MULT18X18D", dsp_width=18, bram_cells=("DP16KD",),
-             bram_modes=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)))
+             bram_modes=_18KBIT_MODES)
 
 # A Gowin CLS's LUTs hold ALUs (carry); synth_gowin infers MULT9X9 (half a DSP macro's
 # 18x18) for narrow products. No LUT RAM (synth_options).
@@ -102,7 +104,7 @@ _GOWIN = dict(family="gowin", target_mhz=100,
                         "MULTALU36X18": 2, "MULTADDALU18X18": 2},
               bram_cells=("SP", "SPX9", "SDP", "SDPX9", "SDPB", "SDPX9B", "DP", "DPX9", "DPB",
                           "DPX9B", "pROM", "pROMX9"),
-              bram_modes=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)))
+              bram_modes=_18KBIT_MODES)
 
 DEVICES = {
     "ice40-up5k": Device("ice40-up5k", nextpnr_args=("--up5k", "--package", "sg48"),
