@@ -180,9 +180,8 @@ def run(argv) -> int:
                 else ""
             print(f"{made.unit}: {made.verilog} {made.manifest} (module {made.module})"
                   f"{wrapper}")
-        from .fusesoc import core_name
-        print(f"FuseSoC core: {made.verilog.parent / (design.name + '.core')} "
-              f"({core_name(design)})")
+        from .fusesoc import core_name, core_path
+        print(f"FuseSoC core: {core_path(design, made.verilog.parent)} ({core_name(design)})")
         return EXIT_OK
     if args.command == "sim":
         from .sim import coverage

@@ -52,6 +52,11 @@ def core_text(document: dict) -> str:
     return "CAPI=2:\n" + yaml.safe_dump(document, sort_keys=False)
 
 
-def write_core(design: DesignConfig, made: list, out_dir: Path) -> Path:
-    return write_atomically(Path(out_dir) / f"{design.name}.core",
-                            core_text(core_document(design, made)))
+def core_path(design: DesignConfig, out_dir) -> Path:
+    return Path(out_dir) / f"{design.name}.core"
+
+
+def write_core(design: DesignConfig, made: list, out_dir, name: str | None = None) -> Path:
+    """The design's core beside its units (``name``: its VLNV, else :func:`core_name`)."""
+    return write_atomically(core_path(design, out_dir),
+                            core_text(core_document(design, made, name)))

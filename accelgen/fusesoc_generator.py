@@ -6,13 +6,13 @@ from pathlib import Path
 
 import yaml
 
-from .files import write_atomically
-from .fusesoc import core_document, core_text
+from .fusesoc import write_core
 
 
 def generator_main(argv: list[str]) -> int:
     """FuseSoC's generator interface (GAPI 1.0): read the input YAML FuseSoC wrote, make
-    the units in the current folder, and write the core FuseSoC reads back. Parameters:
+    the units in the current folder, and write the core FuseSoC reads back (in place of
+    the design's own: one core, under the name FuseSoC asked for). Parameters:
     ``config`` (a YAML path relative to the calling core, or a preset name), and
     optionally ``unit``, ``interface`` (native | axi-stream) and ``device``."""
     from .config import load_config
@@ -32,9 +32,7 @@ def generator_main(argv: list[str]) -> int:
         design = load_config(str(path) if path.suffix in (".yaml", ".yml") else config)
         made = generate(design, Path.cwd(), parameters.get("unit"),
                         parameters.get("device"), parameters.get("interface"))
-        name = request["vlnv"]
-        document = core_document(design, made, name)
-        write_atomically(Path.cwd() / f"{name.split(':')[2]}.core", core_text(document))
+        write_core(design, made, Path.cwd(), request["vlnv"])
     except AccelgenError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -58,6 +58,9 @@ def test_generator_makes_the_units_a_user_core_asks_for(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     made = list(tmp_path.glob("**/generator_cache/*/u_axis.v"))
     assert len(made) == 1 and "module small_u_axis(" in made[0].read_text()
+    # one core in the generator's output: the one FuseSoC asked for, by its name
+    core, = made[0].parent.glob("*.core")
+    assert core.read_text().splitlines()[1] == "name: user:demo:top-units:0"
 
 
 def test_generator_refuses_bad_parameters_in_one_line(tmp_path):
