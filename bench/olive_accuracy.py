@@ -10,6 +10,7 @@ import numpy as np
 
 from accelgen.golden import bitmod, olive
 
+
 def symmetric(values: np.ndarray, bits: int, per_row: bool, search: bool = False):
     """Symmetric integers, a scale per row or for all: the largest magnitude maps to the
     top level, or with ``search`` the clip of least squared error among 10 %, 12 %, ...

@@ -135,7 +135,6 @@ def _fake_quantize(values: np.ndarray, scale: np.ndarray, normal: NormalType,
 
 def _search_clip(values: np.ndarray, normal: NormalType, both_outliers: str) -> np.ndarray:
     """Per row of ``values`` (rows, even columns): the clip with the least squared error."""
-    largest_level = max(normal.normal_values) * normal.grid_unit
     mean, std = values.mean(axis=-1), values.std(axis=-1, ddof=1) if values.shape[-1] > 1 \
         else np.zeros(len(values))
     base = np.maximum(np.abs(mean + 3 * std), np.abs(mean - 3 * std))
@@ -144,7 +143,7 @@ def _search_clip(values: np.ndarray, normal: NormalType, both_outliers: str) -> 
     best_clip = base.copy()
     for percent in SEARCH_PERCENT:
         clip = base * percent / 100
-        quantized = _fake_quantize(values, (clip / largest_level)[:, None], normal,
+        quantized = _fake_quantize(values, (clip / normal.largest_normal)[:, None], normal,
                                    both_outliers)
         error = ((quantized - values) ** 2).mean(axis=-1)
         better = error < best_error
@@ -170,9 +169,7 @@ def quantize(values, normal: str = "int", per_row: bool = True,
     padded = _pairs_of(values)
     searched = padded if per_row else padded.reshape(1, -1)
     clip = _search_clip(searched, datatype, both_outliers)
-    largest_level = max(datatype.normal_values) * datatype.grid_unit
-    scale = np.broadcast_to(clip / largest_level, (len(values),)) if not per_row \
-        else clip / largest_level
+    scale = np.broadcast_to(clip / datatype.largest_normal, (len(values),))
     units = _round_to_grid(padded / scale[:, None], datatype)
     pruned, kept = prune_victims(units, datatype, both_outliers)
     codes = encode(datatype, pruned, kept)

@@ -6,10 +6,8 @@ from amaranth.hdl import Cat, Module, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from accelgen.formats.olive_codes import NORMAL_TYPES, VICTIM, split
-
-MANTISSA = signed(4)      # every OVP-4 value is a mantissa within ±7 ...
-SHIFT = unsigned(3)       # ... shifted left by 0..7
+from accelgen.formats.olive_codes import (MANTISSA_BITS, NORMAL_TYPES, SHIFT_BITS, VICTIM,
+                                          split)
 
 
 class OvpPairDecoder(wiring.Component):
@@ -27,8 +25,8 @@ class OvpPairDecoder(wiring.Component):
     def __init__(self, normal: str):
         self._normal = NORMAL_TYPES[normal]
         super().__init__({"pair": In(8),
-                          "mantissa": Out(data.ArrayLayout(MANTISSA, 2)),
-                          "shift": Out(data.ArrayLayout(SHIFT, 2))})
+                          "mantissa": Out(data.ArrayLayout(signed(MANTISSA_BITS), 2)),
+                          "shift": Out(data.ArrayLayout(unsigned(SHIFT_BITS), 2))})
 
     def elaborate(self, platform):
         m = Module()

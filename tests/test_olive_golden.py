@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from accelgen.errors import AccelgenError
-from accelgen.formats.olive_codes import NORMAL_TYPES, VICTIM, decode_pair, split
+from accelgen.formats.olive_codes import (MANTISSA_BITS, NORMAL_TYPES, SHIFT_BITS, VICTIM,
+                                          decode_pair, split)
 from accelgen.golden import olive
 
 NORMALS = list(NORMAL_TYPES)
@@ -45,6 +46,7 @@ def test_abfloat_values_and_their_mantissa_shift_split():
         for value in datatype.normal_values + datatype.outlier_values:
             mantissa, shift = split(value)
             assert mantissa << shift == value and -7 <= mantissa <= 7 and 0 <= shift <= 7
+    assert (MANTISSA_BITS, SHIFT_BITS) == (4, 3)
 
 
 def reference_forward(data, alpha, normal, no_outlier=False):

@@ -24,7 +24,6 @@ outliers start at 48 and end at 384, and a value counts as an outlier above 32.
 from dataclasses import dataclass
 
 VICTIM = 0b1000          # the marker code of a pruned victim
-CODE_BITS = 4
 ABFLOAT_INDICES = range(1, 8)
 
 
@@ -53,6 +52,11 @@ class NormalType:
             return 0
         magnitude = (2 + (index & 1)) << ((index >> 1) + self.abfloat_bias)
         return -magnitude if code & 0b1000 else magnitude
+
+    @property
+    def largest_normal(self) -> int:
+        """The normal grid's largest level, in the reference's grid units."""
+        return max(self.normal_values) * self.grid_unit
 
     @property
     def normal_values(self) -> list[int]:
@@ -105,3 +109,15 @@ def split(value: int) -> tuple[int, int]:
         value //= 2
         shift += 1
     return value, shift
+
+
+def _operand_bits() -> tuple[int, int]:
+    """The signed mantissa and unsigned shift widths that hold every value's split."""
+    splits = [split(value) for normal in NORMAL_TYPES.values()
+              for value in normal.normal_values + normal.outlier_values]
+    mantissa = max(abs(mantissa) for mantissa, _ in splits)
+    return mantissa.bit_length() + 1, max(shift for _, shift in splits).bit_length()
+
+
+#: what a pair decoder gives a PE for each value (hw/olive_decoder.py)
+MANTISSA_BITS, SHIFT_BITS = _operand_bits()
