@@ -83,16 +83,14 @@ def manifest(design: DesignConfig, unit_name: str, component) -> dict:
               "role": "synchronous reset, active high"}]
     streams = {}
     for path, port in ports_of(metadata):
-        described = {"name": port["name"],
-                     "direction": "input" if port["dir"] == "in" else "output",
-                     "width": port["width"],
-                     "role": path[-1] if len(path) > 1 else "control"}
+        entry = {"name": port["name"], "direction": "input" if port["dir"] == "in" else "output",
+                 "width": port["width"], "role": path[-1] if len(path) > 1 else "control"}
         layout = layouts.get(port["name"])
         if layout is not None and len(path) == 1:
-            described["fields"] = layout["fields"]          # e.g. the KV status bus
-        ports.append(described)
+            entry["fields"] = layout["fields"]          # e.g. the KV status bus
+        ports.append(entry)
         if layout is not None and path[-1] == "payload":
-            streams[path[0]] = {"direction": described["direction"],
+            streams[path[0]] = {"direction": entry["direction"],
                                 "payload_bits": layout["bits"], "fields": layout["fields"]}
     described = annotation.as_json()
     return {

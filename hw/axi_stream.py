@@ -93,10 +93,6 @@ class AxiStreamWrapper(wiring.Component):
                 members[name] = member
         super().__init__(members)
 
-    @property
-    def ports_axi(self) -> list[AxiPort]:
-        return self._ports
-
     def elaborate(self, platform):
         m = Module()
         m.domains.sync = sync = ClockDomain("sync")
