@@ -5,6 +5,7 @@ import typing
 from dataclasses import dataclass
 
 from .errors import require
+from .formats.olive_codes import MANTISSA_BITS, NORMAL_TYPES
 from .numbers import ceil_log2, value_range
 from .unit import UnitConfig, parameter
 
@@ -12,6 +13,17 @@ from .unit import UnitConfig, parameter
 class Dataflow(enum.Enum):
     OUTPUT_STATIONARY = "output_stationary"
     WEIGHT_STATIONARY = "weight_stationary"
+
+
+class Encoding(enum.Enum):
+    """How an operand stream carries its values."""
+    INT = "int"        # integers of the operand's width
+    OLIVE = "olive"    # OliVe OVP-4 codes, pairs along the reduction (docs/olive.md)
+
+
+class OliveNormal(enum.Enum):
+    INT = "int"
+    FLINT = "flint"
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,14 @@ class SystolicConfig(UnitConfig):
                                            "unsigned")
     dataflow: Dataflow = parameter(Dataflow.OUTPUT_STATIONARY,
                                    "`output_stationary`, `weight_stationary`", "see below")
+    activation_encoding: Encoding = parameter(
+        Encoding.INT, "`int`, `olive`", "activations as integers of `activation_bits`, or "
+        "OliVe OVP-4 codes (see below)")
+    weight_encoding: Encoding = parameter(
+        Encoding.INT, "`int`, `olive`", "weights as integers of `weight_bits`, or OliVe "
+        "OVP-4 codes (see below)")
+    olive_normal: OliveNormal = parameter(
+        OliveNormal.INT, "`int`, `flint`", "the normal values' datatype of OVP-4 operands")
     max_depth: int = parameter(4096, "1..2^20",
                                "longest reduction K of one output-stationary job")
     accumulator_bits: int | None = parameter(
@@ -41,16 +61,40 @@ class SystolicConfig(UnitConfig):
             require(2 <= bits <= 8, name, f"must be an integer 2..8, got {bits}")
         require(1 <= self.max_depth <= 1 << 20, "max_depth",
                 f"must be an integer 1..{1 << 20}, got {self.max_depth}")
+        require(self.signed or not self.any_olive, "signed",
+                "must be true with an olive operand (OVP-4 values are signed)")
         if self.accumulator_bits is not None:
             require(self.product_bits <= self.accumulator_bits <= 48, "accumulator_bits",
                     f"must be {self.product_bits}..48 (at least one full product), "
                     f"got {self.accumulator_bits}")
 
     def mode_ignores(self) -> dict[str, str]:
-        if self.output_stationary:
-            return {}
-        return {"max_depth": "weight-stationary reductions are one tile (rows) deep; "
-                             "max_depth is the output-stationary job's K"}
+        ignored = {}
+        if not self.output_stationary:
+            ignored["max_depth"] = ("weight-stationary reductions are one tile (rows) deep; "
+                                    "max_depth is the output-stationary job's K")
+        for which in ("activation", "weight"):
+            if self.olive(which):
+                ignored[f"{which}_bits"] = f"olive {which}s are 4-bit OVP codes"
+        if not self.any_olive:
+            ignored["olive_normal"] = "no operand is olive-encoded"
+        return ignored
+
+    def olive(self, which: str) -> bool:
+        """Whether the ``activation`` or ``weight`` operand is OVP-4 encoded."""
+        return getattr(self, f"{which}_encoding") is Encoding.OLIVE
+
+    @property
+    def any_olive(self) -> bool:
+        return self.olive("activation") or self.olive("weight")
+
+    @property
+    def beat_steps(self) -> int:
+        """Reduction steps one beat carries on the stream that spreads the reduction over
+        beats (operands; weight rows): two where OVP pairs lie across beats, so that a
+        beat holds whole pairs."""
+        paired = self.any_olive if self.output_stationary else self.olive("weight")
+        return 2 if paired else 1
 
     @property
     def output_stationary(self) -> bool:
@@ -58,13 +102,29 @@ class SystolicConfig(UnitConfig):
 
     @property
     def reduction_depth(self) -> int:
-        """Longest sum one output element holds: K for output-stationary, rows otherwise."""
-        return self.max_depth if self.output_stationary else self.rows
+        """Longest sum one output element holds: K for output-stationary (rounded up to
+        whole beats), rows otherwise."""
+        if self.output_stationary:
+            return -(-self.max_depth // self.beat_steps) * self.beat_steps
+        return self.rows
 
     @property
     def product_bits(self) -> int:
+        if self.any_olive:
+            # the widest product of the two value ranges, with its sign
+            corners = [a * w for a in self.activation_range for w in self.weight_range]
+            return max(max(corners).bit_length(), (-min(corners) - 1).bit_length()) + 1
         # signed: -2^(a-1) * -2^(w-1) = 2^(a+w-2) still needs a+w bits with its sign
         return self.activation_bits + self.weight_bits
+
+    def operand_bits(self, which: str) -> int:
+        """Bits of one element of the ``activation`` or ``weight`` stream (a code: 4)."""
+        return 4 if self.olive(which) else getattr(self, f"{which}_bits")
+
+    def multiplier_bits(self, which: str) -> int:
+        """Bits of the operand a PE multiplies: an OVP value's mantissa (it shifts the
+        product by the exponents), else the integer."""
+        return MANTISSA_BITS if self.olive(which) else getattr(self, f"{which}_bits")
 
     @property
     def exact_accumulator_bits(self) -> int:
@@ -78,7 +138,8 @@ class SystolicConfig(UnitConfig):
     def multiplier_shapes(self) -> list[tuple[int, int]]:
         """Signed operand widths of every multiplier: one per PE."""
         extra = 0 if self.signed else 1
-        return [(self.activation_bits + extra, self.weight_bits + extra)] * self.multipliers
+        return [(self.multiplier_bits("activation") + extra,
+                 self.multiplier_bits("weight") + extra)] * self.multipliers
 
     @property
     def accumulator_width(self) -> int:
@@ -93,17 +154,37 @@ class SystolicConfig(UnitConfig):
 
     @property
     def activation_range(self) -> tuple[int, int]:
-        return value_range(self.activation_bits, self.signed)
+        return self._value_range("activation")
 
     @property
     def weight_range(self) -> tuple[int, int]:
-        return value_range(self.weight_bits, self.signed)
+        return self._value_range("weight")
+
+    def _value_range(self, which: str) -> tuple[int, int]:
+        """Inclusive (min, max) of an operand's values (an OVP value's, in units)."""
+        if self.olive(which):
+            values = self.olive_type.normal_values + self.olive_type.outlier_values
+            return min(values), max(values)
+        return value_range(getattr(self, f"{which}_bits"), self.signed)
+
+    @property
+    def olive_type(self):
+        """The OVP normal datatype (accelgen/formats/olive_codes.py)."""
+        return NORMAL_TYPES[self.olive_normal.value]
 
     @property
     def job_spacing(self) -> int:
         """Fewest cycles between the last beats of two output-stationary jobs: a tile's
         rows leave through one port, and a PE's result register must hold until read."""
         return max(self.rows, self.cols)
+
+    @property
+    def back_to_back_vectors(self) -> int:
+        """Fewest activation vectors of weight-stationary jobs that follow each other
+        without an idle input cycle: a bank is reloaded once its job's last vector has
+        left the array (rows + cols - 1 cycles), and a tile takes rows cycles to load and
+        one to write."""
+        return 2 * self.rows + self.cols
 
     @property
     def result_fifo_depth(self) -> int:
@@ -124,6 +205,10 @@ class SystolicConfig(UnitConfig):
 
     @property
     def throughput(self) -> str:
+        if self.output_stationary and self.beat_steps == 2:
+            return (f"one operand beat (two reduction steps) every two cycles: a "
+                    f"{self.rows}x{self.cols} tile over K every max(K rounded up to even, "
+                    f"{self.job_spacing}) cycles, jobs back to back")
         if self.output_stationary:
             return (f"one operand beat per cycle: a {self.rows}x{self.cols} tile over K "
                     f"every max(K, {self.job_spacing}) cycles, jobs back to back")

@@ -1,15 +1,42 @@
-"""Golden models of the systolic array's two dataflows."""
+"""Golden models of the systolic array's two dataflows. Operands are integers; an
+``olive`` operand's are the values its OVP-4 codes decode to (:func:`operand_values`)."""
 
 import numpy as np
 
+from accelgen.errors import AccelgenError
 from accelgen.systolic_config import SystolicConfig
 
+from . import olive
 from .integers import check_range, wrap
 
 
+def _operand(config: SystolicConfig, values, which: str) -> np.ndarray:
+    what = f"{which}s"
+    if not config.olive(which):
+        return check_range(values, getattr(config, f"{which}_bits"), config.signed, what)
+    values = np.asarray(values, dtype=np.int64)
+    normal = config.olive_type
+    levels = normal.normal_values + normal.outlier_values
+    if not np.isin(values, levels).all():
+        raise AccelgenError(f"{what}: must be OVP-4 {normal.name} values (in units: "
+                            f"{levels}), got {sorted(set(values.flat) - set(levels))[:4]}")
+    return values
+
+
 def _checked(config: SystolicConfig, activations, weights):
-    return (check_range(activations, config.activation_bits, config.signed, "activations"),
-            check_range(weights, config.weight_bits, config.signed, "weights"))
+    return _operand(config, activations, "activation"), _operand(config, weights, "weight")
+
+
+def operand_values(config: SystolicConfig, which: str, elements, steps: int = 1) -> np.ndarray:
+    """The integers of an ``activation`` or ``weight`` stream field (one row per beat),
+    one row per reduction step: OVP codes decoded by pairs of neighbouring elements; a
+    beat of ``steps`` steps holds lane i's step s in element steps·i + s."""
+    elements = np.asarray(elements, dtype=np.int64)
+    if config.olive(which):
+        elements = olive.decode(config.olive_type, elements)
+    beats, width = elements.shape
+    return elements.reshape(beats, width // steps, steps).transpose(0, 2, 1) \
+        .reshape(beats * steps, width // steps)
 
 
 def output_stationary_tile(config: SystolicConfig, a: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -7,9 +7,10 @@ from accelgen.systolic_config import SystolicConfig
 
 from .credit_fifo import result_fifo
 from .dsp import DSP_ROUTE_STAGE, RegisteredProducts, column_pair_order, packs_pairs
+from .olive_operands import multiplicand, shifted_product, single_steps
 from .pipeline import data_register, delay, taps
-from .systolic_layouts import (accumulator_shape, operand_layout, result_layout,
-                               stream_signature)
+from .systolic_layouts import (accumulator_shape, multiplicand_shape, operand_step_layout,
+                               result_layout, stream_signature)
 
 # Control bits of one issued beat; they travel along the anti-diagonals with the data.
 # `last` is set only on an issued beat (valid too), so a PE's clear is one flip-flop.
@@ -51,9 +52,11 @@ class OutputStationaryArray(wiring.Component):
         results = result_fifo(m, self.result, result_layout(config),
                               depth=config.result_fifo_depth, max_reserve=rows)
 
+        # beats of OVP codes carry two steps: decoded at the edge, one step a cycle
+        operands = single_steps(m, config, self.operands, operand_step_layout(config))
         # An input register, so that the issue decision may look at `last` without
         # making `operands.ready` depend on the payload.
-        held = data_register(operand_layout(config), "held")
+        held = data_register(operand_step_layout(config), "held")
         held_valid = Signal()
         # A last beat needs room for a whole tile, and job_spacing cycles since the
         # previous last beat (see SystolicConfig.job_spacing). Both conditions are kept
@@ -63,11 +66,11 @@ class OutputStationaryArray(wiring.Component):
         issue = Signal()
         m.d.comb += [
             issue.eq(held_valid & (~held.last | (spaced & results.can_reserve))),
-            self.operands.ready.eq(~held_valid | issue),
+            operands.ready.eq(~held_valid | issue),
             results.reserve.eq(Mux(issue & held.last, rows, 0)),
         ]
-        with m.If(self.operands.valid & self.operands.ready):
-            m.d.sync += [held.eq(self.operands.payload), held_valid.eq(1)]
+        with m.If(operands.valid & operands.ready):
+            m.d.sync += [held.eq(operands.payload), held_valid.eq(1)]
         with m.Elif(issue):
             m.d.sync += held_valid.eq(0)
         with m.If(issue & held.last):
@@ -90,10 +93,12 @@ class OutputStationaryArray(wiring.Component):
         # products sharing an activation fit one DSP (INT4 weights on ECP5), PE (i, j + 1)
         # for odd j + 1 multiplies a cycle early, the operands its chain registers are
         # about to take (the activation is PE (i, j)'s), and delays its product.
-        paired = packs_pairs(platform, a_in[0].shape(), w_in[0].shape())
+        a_shape, w_shape = (multiplicand_shape(config, "activation"),
+                            multiplicand_shape(config, "weight"))
+        paired = packs_pairs(platform, a_shape, w_shape)
         order, pairs = column_pair_order(rows, cols, paired)
         m.submodules.products = products = RegisteredProducts(
-            a_in[0].shape(), w_in[0].shape(), rows * cols, shared_pairs=pairs)
+            a_shape, w_shape, rows * cols, shared_pairs=pairs)
         finished = [[None] * cols for _ in range(rows)]
         for i in range(rows):
             for j in range(cols):
@@ -101,8 +106,10 @@ class OutputStationaryArray(wiring.Component):
                 w = data_register(w_in[j].shape(), f"w_{i}_{j}")
                 k = order.index((i, j))
                 early = paired and j % 2 == 1
-                product = delay(m, products.p[k], DSP_ROUTE_STAGE + early,
-                                name=f"product_{i}_{j}")
+                a_taken, w_taken = (a_in[i], w_in[j]) if early else (a, w)
+                product = delay(m, shifted_product(m, config, products.p[k], a_taken, w_taken,
+                                                   name=f"product_{i}_{j}"),
+                                DSP_ROUTE_STAGE + early, name=f"product_{i}_{j}")
                 # the accumulator is cleared as its sum leaves (not gated as the next
                 # job starts), so the adder feeds it directly and the clear costs only
                 # the flip-flops' synchronous reset; it needs `rst` for the same reason.
@@ -112,8 +119,8 @@ class OutputStationaryArray(wiring.Component):
                 accumulator = Signal(accumulator_shape(config), name=f"acc_{i}_{j}")
                 finished[i][j] = data_register(accumulator_shape(config), f"finished_{i}_{j}")
                 m.d.sync += [a.eq(a_in[i]), w.eq(w_in[j])]
-                m.d.comb += [products.a[k].eq(a_in[i] if early else a),
-                             products.b[k].eq(w_in[j] if early else w)]
+                m.d.comb += [products.a[k].eq(multiplicand(a_taken)),
+                             products.b[k].eq(multiplicand(w_taken))]
                 a_in[i], w_in[j] = a, w
                 step = diagonal[i + j + 4]
                 total = accumulator + product

@@ -1,8 +1,16 @@
-"""Stream payload layouts of the systolic array, derived from its config."""
+"""Stream payload layouts of the systolic array, derived from its config.
+
+With an ``olive`` operand, elements are 4-bit OVP codes, and a beat holds whole pairs:
+where pairs lie across beats (output-stationary operands, weight-stationary weight rows)
+a beat carries two reduction steps, lane i's step 2t + s in element 2i + s (both
+operands, so that an integer partner keeps pace); where they lie within a beat (the
+weight-stationary activation vector) the vector is padded to even length.
+"""
 
 from amaranth.hdl import signed, unsigned
 from amaranth.lib import data
 
+from accelgen.formats.olive_codes import MANTISSA_BITS, SHIFT_BITS
 from accelgen.systolic_config import SystolicConfig
 
 
@@ -10,12 +18,39 @@ def _shape(bits: int, is_signed: bool):
     return signed(bits) if is_signed else unsigned(bits)
 
 
+#: an OVP value as the pair decoders give it to a PE: mantissa << shift
+OVP_OPERAND = data.StructLayout({"mantissa": signed(MANTISSA_BITS),
+                                 "shift": unsigned(SHIFT_BITS)})
+
+
+def _element_shape(config: SystolicConfig, which: str):
+    """One element of an operand stream: an integer, or a 4-bit code."""
+    return unsigned(4) if config.olive(which) else \
+        _shape(getattr(config, f"{which}_bits"), config.signed)
+
+
+def _operand_shape(config: SystolicConfig, which: str):
+    """What a PE takes of an operand: the integer, or an OVP (mantissa, shift)."""
+    return OVP_OPERAND if config.olive(which) else _element_shape(config, which)
+
+
+def multiplicand_shape(config: SystolicConfig, which: str):
+    """What a PE's multiplier takes of an operand: an OVP value's mantissa (the product
+    is shifted by the exponents), or the integer."""
+    return OVP_OPERAND.members["mantissa"] if config.olive(which) else \
+        _element_shape(config, which)
+
+
 def activation_shape(config: SystolicConfig):
-    return _shape(config.activation_bits, config.signed)
+    return _operand_shape(config, "activation")
 
 
 def weight_shape(config: SystolicConfig):
-    return _shape(config.weight_bits, config.signed)
+    return _operand_shape(config, "weight")
+
+
+def _lanes(config: SystolicConfig, which: str, count: int, steps: int):
+    return data.ArrayLayout(_element_shape(config, which), count * steps)
 
 
 def accumulator_shape(config: SystolicConfig):
@@ -25,24 +60,44 @@ def accumulator_shape(config: SystolicConfig):
 def operand_layout(config: SystolicConfig) -> data.StructLayout:
     """Output-stationary input beat: column k of A and row k of W."""
     return data.StructLayout({
-        "a": data.ArrayLayout(activation_shape(config), config.rows),
-        "w": data.ArrayLayout(weight_shape(config), config.cols),
+        "a": _lanes(config, "activation", config.rows, config.beat_steps),
+        "w": _lanes(config, "weight", config.cols, config.beat_steps),
         "last": 1,
     })
 
 
 def weight_row_layout(config: SystolicConfig) -> data.StructLayout:
-    """Weight-stationary tile load beat: one row of the rows x cols weight tile."""
+    """Weight-stationary tile load beat: one row of the rows x cols weight tile (two
+    with olive weights)."""
     return data.StructLayout({
-        "w": data.ArrayLayout(weight_shape(config), config.cols),
+        "w": _lanes(config, "weight", config.cols, config.beat_steps),
         "last": 1,
     })
 
 
 def activation_layout(config: SystolicConfig) -> data.StructLayout:
-    """Weight-stationary input beat: one activation vector of length rows."""
+    """Weight-stationary input beat: one activation vector of length rows (olive: padded
+    to whole pairs)."""
+    paired = config.olive("activation")
+    return data.StructLayout({
+        "a": _lanes(config, "activation", config.rows + (config.rows % 2 if paired else 0), 1),
+        "last": 1,
+    })
+
+
+def operand_step_layout(config: SystolicConfig) -> data.StructLayout:
+    """One output-stationary reduction step inside the array: the decoded operands."""
     return data.StructLayout({
         "a": data.ArrayLayout(activation_shape(config), config.rows),
+        "w": data.ArrayLayout(weight_shape(config), config.cols),
+        "last": 1,
+    })
+
+
+def weight_step_layout(config: SystolicConfig) -> data.StructLayout:
+    """One weight-stationary tile row inside the array: the decoded weights."""
+    return data.StructLayout({
+        "w": data.ArrayLayout(weight_shape(config), config.cols),
         "last": 1,
     })
 

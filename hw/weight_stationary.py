@@ -10,9 +10,9 @@ from .banks import BankFlags, pick
 from .credit_fifo import result_fifo
 from .pipeline import data_register, delay, taps
 from .dsp import DSP_ROUTE_STAGE, RegisteredProducts, column_pair_order, packs_pairs
-from .systolic_layouts import (accumulator_shape, result_layout,
-                               stream_signature,
-                               weight_shape)
+from .olive_operands import decoded_elements, multiplicand, shifted_product, single_steps
+from .systolic_layouts import (accumulator_shape, multiplicand_shape, result_layout,
+                               stream_signature, weight_shape, weight_step_layout)
 
 _FLAGS = data.StructLayout({"valid": 1, "last": 1, "bank": 1})
 
@@ -53,9 +53,13 @@ class WeightStationaryArray(wiring.Component):
         load_row = Signal(index_range(rows))
         compute_bank = Signal()
 
-        loading = self.weights.valid & self.weights.ready
-        tile_done = self.weights.payload.last | (load_row == rows - 1)
-        m.d.comb += self.weights.ready.eq(~pick(load_bank, [banks.busy[0], banks.busy[1]]))
+        # rows of OVP codes come two a beat: decoded at the edge, one row a cycle (the
+        # second of a beat is padding where the first ends a tile of odd rows)
+        weights = single_steps(m, config, self.weights, weight_step_layout(config),
+                               whole=(load_row == rows - 1) if rows % 2 else 0)
+        loading = weights.valid & weights.ready
+        tile_done = weights.payload.last | (load_row == rows - 1)
+        m.d.comb += weights.ready.eq(~pick(load_bank, [banks.busy[0], banks.busy[1]]))
         with m.If(loading):
             m.d.sync += load_row.eq(0 if rows == 1 else load_row + 1)
             with m.If(tile_done):
@@ -65,9 +69,9 @@ class WeightStationaryArray(wiring.Component):
         # The bank turns busy in that cycle too, which is in time: the loader has moved
         # on to the other bank, and needs at least a cycle to come back.
         write = Signal(data.StructLayout({"valid": 1, "bank": 1, "tile_done": 1}))
-        write_row = data_register(self.weights.payload.w.shape(), "write_row")
+        write_row = data_register(weights.payload.w.shape(), "write_row")
         m.d.sync += [write.valid.eq(loading), write.bank.eq(load_bank),
-                     write.tile_done.eq(tile_done), write_row.eq(self.weights.payload.w)]
+                     write.tile_done.eq(tile_done), write_row.eq(weights.payload.w)]
         # each PE row's bank enables decoded in that same register stage (a tile's first
         # row also clears the rows it may not send), so that an enable is a flip-flop:
         # decoded behind it they were 3 LUTs in front of 2 x rows x cols x weight enables,
@@ -109,8 +113,10 @@ class WeightStationaryArray(wiring.Component):
                      banks.free.eq(release.valid & release.last),
                      banks.free_bank.eq(release.bank)]
 
-        a_in = [delay(m, self.activations.payload.a[i], i, name=f"a_skew{i}")
-                for i in range(rows)]
+        # OVP activation pairs are neighbours in the vector: decoded as they enter
+        vector = decoded_elements(m, config, "activation", self.activations.payload.a,
+                                  name="a_code")
+        a_in = [delay(m, vector[i], i, name=f"a_skew{i}") for i in range(rows)]
         from_above = [0] * cols
         # the multipliers' input registers take the activation after the chain register
         # and the weight picked from its bank; their output registers hold the products
@@ -119,10 +125,12 @@ class WeightStationaryArray(wiring.Component):
         # multiplies a cycle early, with PE (i, j)'s activation and the bank select of
         # that cycle, and delays its product by a register: what every PE sees is unchanged.
         weight = weight_shape(config)
-        paired = packs_pairs(platform, a_in[0].shape(), weight)
+        a_shape, w_shape = (multiplicand_shape(config, "activation"),
+                            multiplicand_shape(config, "weight"))
+        paired = packs_pairs(platform, a_shape, w_shape)
         order, pairs = column_pair_order(rows, cols, paired)
         m.submodules.products = products = RegisteredProducts(
-            a_in[0].shape(), weight, rows * cols, shared_pairs=pairs)
+            a_shape, w_shape, rows * cols, shared_pairs=pairs)
         for i in range(rows):
             for j in range(cols):
                 held = [data_register(weight, f"w_{i}_{j}_bank{bank}") for bank in range(2)]
@@ -130,10 +138,14 @@ class WeightStationaryArray(wiring.Component):
                 k = order.index((i, j))
                 early = paired and j % 2 == 1
                 partial = data_register(accumulator_shape(config), f"sum_{i}_{j}")
-                m.d.comb += [products.a[k].eq(a_in[i] if early else a),
-                             products.b[k].eq(pick(diagonal[i + j + 1 - early].bank, held))]
-                product = delay(m, products.p[k], DSP_ROUTE_STAGE + early,
-                                name=f"product_{i}_{j}")
+                a_taken = a_in[i] if early else a
+                w_taken = Signal(weight, name=f"w_{i}_{j}_taken")
+                m.d.comb += [w_taken.eq(pick(diagonal[i + j + 1 - early].bank, held)),
+                             products.a[k].eq(multiplicand(a_taken)),
+                             products.b[k].eq(multiplicand(w_taken))]
+                product = delay(m, shifted_product(m, config, products.p[k], a_taken, w_taken,
+                                                   name=f"product_{i}_{j}"),
+                                DSP_ROUTE_STAGE + early, name=f"product_{i}_{j}")
                 m.d.sync += [
                     a.eq(a_in[i]),
                     partial.eq(from_above[j] + product),
