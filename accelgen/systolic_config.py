@@ -63,6 +63,9 @@ class SystolicConfig(UnitConfig):
                 f"must be an integer 1..{1 << 20}, got {self.max_depth}")
         require(self.signed or not self.any_olive, "signed",
                 "must be true with an olive operand (OVP-4 values are signed)")
+        require(self.output_stationary or self.rows >= 2 or not self.any_olive, "rows",
+                "must be 2..64 for a weight-stationary array with an olive operand (an "
+                "OVP pair spans two rows)")
         if self.accumulator_bits is not None:
             require(self.product_bits <= self.accumulator_bits <= 48, "accumulator_bits",
                     f"must be {self.product_bits}..48 (at least one full product), "

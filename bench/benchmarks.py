@@ -19,6 +19,7 @@ from pathlib import Path
 
 from accelgen.benchmark import bench
 from accelgen.config import single_unit_design
+from accelgen.errors import AccelgenError
 from accelgen.files import write_atomically
 from accelgen.synth.devices import DEVICES
 from accelgen.synth.flow import cells_by_module, count_resources, fmax_spread, synthesize
@@ -602,6 +603,49 @@ def olive_section() -> list[str]:
             *olive_accuracy.tables()]
 
 
+OVP = dict(activation_encoding="olive", weight_encoding="olive")
+# (label, design): 8x8 arrays of every operand format, output-stationary unless named
+OLIVE_COST = [
+    ("INT4 × INT4", systolic("os8x8_i4", rows=8, cols=8, activation_bits=4, weight_bits=4,
+                             max_depth=256)),
+    ("INT8 × INT8", systolic("os8x8", rows=8, cols=8, max_depth=256, **INT8)),
+    ("OVP-4 × OVP-4", systolic("os8x8_ovp", rows=8, cols=8, max_depth=256, **OVP)),
+    ("INT8 × OVP-4", systolic("os8x8_i8_ovp", rows=8, cols=8, max_depth=256,
+                              weight_encoding="olive")),
+    ("OVP-4 × OVP-4, weight-stationary", systolic("ws8x8_ovp", rows=8, cols=8,
+                                                  dataflow="weight_stationary", **OVP)),
+]
+OLIVE_DEVICES = ("ecp5-85k", "ice40-up5k")
+
+
+def olive_cost_section() -> list[str]:
+    """The 8x8 OVP-4 array against the INT4 and INT8 arrays of the same size: yosys and
+    nextpnr, seed 1 (a unit the fit estimate refuses says so)."""
+    lines = ["## OliVe OVP-4 array cost (8×8, `accelgen synth`, seed 1)", "",
+             "The same 8×8 array with each operand format; OVP-4 PEs multiply 4-bit",
+             "mantissas and shift (docs/units/systolic.md, \"OVP-4 operands\"). MACs per",
+             "DSP: the 64 PEs over the DSP cells used.", "",
+             "| operands (activation × weight) | device | LUT4 | FF | DSP | MACs per DSP | "
+             "Fmax, MHz | peak GMAC/s | flow |", "|---|---|---|---|---|---|---|---|---|"]
+    for device in OLIVE_DEVICES:
+        for label, design in OLIVE_COST:
+            print(f"synth: olive {label} on {device}", file=sys.stderr)
+            try:
+                cost = synthesize(design, device)["units"]["array"]
+            except AccelgenError as error:
+                lines.append(f"| {label} | {device} | does not fit: {error} ||||||| ")
+                continue
+            except RuntimeError as error:     # placement or routing failed
+                lines.append(f"| {label} | {device} | {error} ||||||| ")
+                continue
+            fmax = cost["fmax_mhz"]
+            per_dsp = f"{64 / cost['dsp']:.0f}" if cost["dsp"] else "—"
+            lines.append(f"| {label} | {device} | {cost['lut4']} | {cost['ff']} | "
+                         f"{cost['dsp']} | {per_dsp} | {fmax} | {64 * fmax / 1000:.2f} | "
+                         f"{cost['flow']} |")
+    return lines
+
+
 def host_link_section() -> list[str]:
     measured = []
     for label, name, arguments, item in WORKLOADS:
@@ -884,7 +928,7 @@ SECTIONS = {"systolic": systolic_section, "ternary": ternary_section,
             "host_link": host_link_section, "fit": fit_section, "formal": formal_section,
             "mutation": mutation_section, "soak": soak_section,
             "coverage": coverage_section, "boards": boards_section,
-            "olive": olive_section}
+            "olive": olive_section, "olive_cost": olive_cost_section}
 
 
 def _kept_sections(path: Path) -> dict:

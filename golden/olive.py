@@ -193,6 +193,26 @@ def encode(normal: NormalType, units: np.ndarray, outliers: np.ndarray) -> np.nd
     return codes
 
 
+def encode_values(normal: NormalType, values, what: str) -> np.ndarray:
+    """Codes of integers (units) that are OVP values already, pairs along the last axis
+    (even length): every value a normal or an outlier level, and a pair with an outlier
+    has a zero partner. The inverse of :func:`decode`, for callers that hold integers."""
+    values = np.asarray(values, dtype=np.int64)
+    levels = normal.normal_values + normal.outlier_values
+    if not np.isin(values, levels).all():
+        wrong = sorted(set(values.ravel().tolist()) - set(levels))
+        raise AccelgenError(f"{what}: OVP-4 {normal.name} values are {levels}; got "
+                            f"{wrong[:4]}")
+    outliers = ~np.isin(values, normal.normal_values)
+    partners = np.empty_like(values)
+    partners[..., 0::2], partners[..., 1::2] = values[..., 1::2], values[..., 0::2]
+    if np.any(outliers & (partners != 0)):
+        raise AccelgenError(f"{what}: an OVP pair (elements 2i, 2i + 1 along the "
+                            f"reduction) holds an outlier (|value| > "
+                            f"{max(normal.normal_values)}) beside a value other than 0")
+    return encode(normal, values, outliers)
+
+
 def matmul(activations: np.ndarray, weights: Encoded) -> np.ndarray:
     """The exact integer product the PE array computes: activations (M, K) integers
     times the decoded weights (N, K), as int64 (M, N)."""

@@ -18,8 +18,9 @@ def _operand(config: SystolicConfig, values, which: str) -> np.ndarray:
     normal = config.olive_type
     levels = normal.normal_values + normal.outlier_values
     if not np.isin(values, levels).all():
+        wrong = sorted(set(values.ravel().tolist()) - set(levels))
         raise AccelgenError(f"{what}: must be OVP-4 {normal.name} values (in units: "
-                            f"{levels}), got {sorted(set(values.flat) - set(levels))[:4]}")
+                            f"{levels}), got {wrong[:4]}")
     return values
 
 
@@ -37,6 +38,20 @@ def operand_values(config: SystolicConfig, which: str, elements, steps: int = 1)
     beats, width = elements.shape
     return elements.reshape(beats, width // steps, steps).transpose(0, 2, 1) \
         .reshape(beats * steps, width // steps)
+
+
+def operand_elements(config: SystolicConfig, which: str, values, steps: int = 1,
+                     what: str = "operand") -> np.ndarray:
+    """The inverse of :func:`operand_values`: integers, one row per reduction step (a
+    multiple of ``steps`` rows; the weight-stationary vector: one row per vector, even
+    length), as a stream field's elements, OVP-encoded where the operand is olive."""
+    values = np.asarray(values, dtype=np.int64)
+    count, lanes = values.shape
+    elements = values.reshape(count // steps, steps, lanes).transpose(0, 2, 1) \
+        .reshape(count // steps, lanes * steps)
+    if config.olive(which):
+        return olive.encode_values(config.olive_type, elements, what)
+    return elements
 
 
 def output_stationary_tile(config: SystolicConfig, a: np.ndarray, w: np.ndarray) -> np.ndarray:

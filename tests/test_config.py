@@ -124,6 +124,16 @@ BAD_CONFIGS = [
      "units.u.lanes: must be at most head_dim (4), got 8"),
     ("kv heads", "name: d\nunits:\n  u: {kind: kv_buffer, heads: 0}\n",
      "units.u.heads: must be an integer 1..64, got 0"),
+    ("olive weights with a width",
+     "name: d\nunits:\n  u: {kind: systolic, weight_encoding: olive, weight_bits: 4}\n",
+     "units.u.weight_bits: not used here: olive weights are 4-bit OVP codes"),
+    ("olive unsigned", "name: d\nunits:\n  u: {kind: systolic, weight_encoding: olive, "
+     "signed: false}\n", "units.u.signed: must be true with an olive operand"),
+    ("olive one-row weight-stationary", "name: d\nunits:\n  u: {kind: systolic, "
+     "activation_encoding: olive, rows: 1, dataflow: weight_stationary}\n",
+     "units.u.rows: must be 2..64 for a weight-stationary array with an olive operand"),
+    ("olive normal without olive", "name: d\nunits:\n  u: {kind: systolic, "
+     "olive_normal: flint}\n", "units.u.olive_normal: not used here"),
     ("kind is a list", "name: d\nunits:\n  u: {kind: [systolic]}\n",
      "units.u.kind: unknown unit kind ['systolic']"),
     ("name with a trailing newline", 'name: "d\\n"\nunits:\n  u: {kind: systolic}\n',

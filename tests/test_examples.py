@@ -24,6 +24,15 @@ def test_digits_mlp_logits_are_identical():
 
 
 @pytest.mark.slow
+def test_digits_mlp_runs_in_ovp4():
+    """OliVe OVP-4 weights (examples/digits_ovp.yaml): the driver encodes the
+    quantizer's integers, and every logit equals numpy's."""
+    result = example("digits_mlp").run(digits=24, weights="ovp")
+    assert result["identical"] and result["digits"] == 24
+    assert result["accuracy"] == result["golden_accuracy"] > 0.8
+
+
+@pytest.mark.slow
 def test_matmulfree_block_is_identical_over_32_tokens():
     result = example("matmulfree_block").run(tokens=32)
     assert result["identical"] and result["relative_error"] < 0.1

@@ -23,7 +23,8 @@ scalars = st.one_of(st.integers(-2**70, 2**70), st.integers(-3, 70), st.booleans
                     st.none(), st.floats(allow_nan=True), st.text(max_size=12),
                     st.sampled_from(["2bit", "base3", "window", "none", "sink_window", "bram",
                                      "spram", "output_stationary", "weight_stationary",
-                                     "int4", "fp4", "int8", "fp3", "int2", "int3"]))
+                                     "int4", "fp4", "int8", "fp3", "int2", "int3", "olive",
+                                     "flint", "int"]))
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) |
                       st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
 

@@ -6,6 +6,7 @@ import pytest
 
 from accelgen import AccelgenError
 from accelgen.config import load_config, parse_design
+from accelgen.golden import olive
 from accelgen.host import Accelerator, HostError
 from accelgen.link_protocol import (END, ESC, DeviceFrame, SlipDecoder, crc16,
                                     device_frame, fast_crc16)
@@ -37,8 +38,18 @@ def test_slip_round_trip_and_corruption():
     assert list(SlipDecoder().feed(bytes([END, END, 1, 2, 3, END]))) == [None]
 
 
+# OVP-4 arrays, both dataflows (the weight-stationary one of odd rows: tiles of 2 rows)
+OVP_UNITS = {
+    "ovp_os": {"kind": "systolic", "rows": 2, "cols": 3, "activation_encoding": "olive",
+               "weight_encoding": "olive", "max_depth": 6},
+    "ovp_ws": {"kind": "systolic", "rows": 3, "cols": 2, "activation_encoding": "olive",
+               "weight_encoding": "olive", "olive_normal": "flint",
+               "dataflow": "weight_stationary"},
+}
+
+
 def everything_design():
-    """One unit of every registered kind, at its minimum test config."""
+    """One unit of every registered kind, at its minimum test config, and OVP arrays."""
     units = {}
     for kind in UNIT_KINDS.values():
         settings = kind.test_configs["minimum"]
@@ -46,7 +57,7 @@ def everything_design():
             settings = next(iter(load_config(CONFIGS / settings).units.values())).to_dict()
             settings.pop("kind")
         units[f"{kind.name}_unit"] = {"kind": kind.name, **settings}
-    return parse_design({"name": "everything", "units": units}, "everything")
+    return parse_design({"name": "everything", "units": units | OVP_UNITS}, "everything")
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +94,28 @@ def test_matmul_shapes(everything):
             assert np.array_equal(unit.matmul(a, w), a @ w)
         with pytest.raises(AccelgenError, match="must be signed 8-bit"):
             unit.matmul(np.full((2, 2), 128), np.ones((2, 2), dtype=int))
+
+
+@pytest.mark.slow
+def test_ovp_matmul(everything):
+    """OVP-4 operands from the quantizer (outlier channels, odd K) multiply exactly on
+    both dataflows; integers that are no OVP pair are refused."""
+    design, server = everything
+    rng = np.random.default_rng(5)
+    with Accelerator.open(server.url) as accelerator:
+        for name in OVP_UNITS:
+            unit, normal = accelerator.units[name], design.units[name].olive_normal.value
+            for m, k, n in [(1, 1, 1), (3, 41, 5)]:
+                # an outlier channel of A, every tenth row of W
+                a_real = rng.standard_normal((m, k)) * np.where(np.arange(k) == k // 2, 100, 1)
+                w_real = rng.standard_normal((n, k)) * np.where(np.arange(k) % 10 == 3, 100, 1)
+                a = olive.quantize(a_real, normal, per_row=False).integers()
+                w = olive.quantize(w_real, normal).integers().T
+                largest = max(design.units[name].olive_type.normal_values)
+                assert k == 1 or (np.abs(a) > largest).any() and (np.abs(w) > largest).any()
+                assert np.array_equal(unit.matmul(a, w), a @ w), (name, m, k, n)
+            with pytest.raises(AccelgenError, match="matmul W: an OVP pair"):
+                unit.matmul(np.ones((1, 2), dtype=int), np.array([[48], [1]]))
 
 
 @pytest.mark.slow

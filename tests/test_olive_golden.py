@@ -167,3 +167,38 @@ def test_pair_decoder_gives_every_byte_its_golden_values(normal):
     expected = [list(decode_pair(NORMAL_TYPES[normal], byte & 0xF, byte >> 4))
                 for byte in range(256)]
     assert seen == expected
+
+
+def test_integers_encode_losslessly_and_refuse_what_is_no_pair():
+    rng = np.random.default_rng(4)
+    for name, normal in NORMAL_TYPES.items():
+        encoded = olive.quantize(rng.standard_normal((6, 20)) * np.where(
+            np.arange(20) % 7 == 2, 60, 1), name)
+        values = encoded.integers()
+        assert (np.abs(values) > max(normal.normal_values)).any()
+        assert np.array_equal(olive.encode_values(normal, values, "W"), encoded.codes)
+    normal = NORMAL_TYPES["int"]
+    with pytest.raises(AccelgenError, match="W: an OVP pair .* beside a value other than 0"):
+        olive.encode_values(normal, [[12, 1]], "W")
+    with pytest.raises(AccelgenError, match=r"W: OVP-4 int values are .*; got \[8, 13\]"):
+        olive.encode_values(normal, [[8, 0, 13, 0]], "W")
+
+
+@pytest.mark.parametrize("dataflow", ["output_stationary", "weight_stationary"])
+def test_stream_fields_and_step_values_are_inverse(dataflow):
+    """A beat's lane i holds steps 2t, 2t + 1 in elements 2i, 2i + 1 (one byte a pair);
+    an integer partner keeps pace the same way."""
+    from accelgen.golden.systolic import operand_elements, operand_values
+    from accelgen.systolic_config import SystolicConfig
+    config = SystolicConfig(rows=3, cols=2, weight_encoding="olive", dataflow=dataflow)
+    steps = config.beat_steps
+    weights = olive.quantize(np.random.default_rng(1).standard_normal((2, 8)) *
+                             [1, 50, 1, 1, 1, 1, 1, 1]).integers().T      # K=8 x cols=2
+    elements = operand_elements(config, "weight", weights, steps)
+    assert elements.shape == (8 // steps, 2 * steps)
+    assert np.array_equal(operand_values(config, "weight", elements, steps), weights)
+    # lane 0's first beat: the codes of W[0, 0] and W[1, 0], its first pair
+    pair = olive.encode_values(config.olive_type, weights[:2, 0], "W")
+    assert list(elements[0, :2]) == list(pair)
+    a = np.arange(12).reshape(6, 2)        # integers beside: lane i, step s at 2i + s
+    assert np.array_equal(operand_elements(config, "activation", a, 2)[0], [0, 2, 1, 3])
