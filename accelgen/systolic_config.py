@@ -26,6 +26,12 @@ class OliveNormal(enum.Enum):
     FLINT = "flint"
 
 
+class OliveProducts(enum.Enum):
+    """What a PE multiplies of an OVP value."""
+    SHIFT = "shift"        # its 4-bit mantissa, then a shift by the exponents (the paper's PE)
+    INTEGER = "integer"    # the exact integer the edge decoder forms
+
+
 @dataclass(frozen=True)
 class SystolicConfig(UnitConfig):
     kind: typing.ClassVar[str] = "systolic"
@@ -46,6 +52,10 @@ class SystolicConfig(UnitConfig):
         "OVP-4 codes (see below)")
     olive_normal: OliveNormal = parameter(
         OliveNormal.INT, "`int`, `flint`", "the normal values' datatype of OVP-4 operands")
+    olive_products: OliveProducts = parameter(
+        OliveProducts.INTEGER, "`integer`, `shift`", "what a PE multiplies of an OVP "
+        "value: the integer the edge decoder forms, or its 4-bit mantissa, shifting the "
+        "product (OliVe's PE; see below)")
     max_depth: int = parameter(4096, "1..2^20",
                                "longest reduction K of one output-stationary job")
     accumulator_bits: int | None = parameter(
@@ -80,7 +90,7 @@ class SystolicConfig(UnitConfig):
             if self.olive(which):
                 ignored[f"{which}_bits"] = f"olive {which}s are 4-bit OVP codes"
         if not self.any_olive:
-            ignored["olive_normal"] = "no operand is olive-encoded"
+            ignored["olive_normal"] = ignored["olive_products"] = "no operand is olive-encoded"
         return ignored
 
     def olive(self, which: str) -> bool:
@@ -126,8 +136,13 @@ class SystolicConfig(UnitConfig):
 
     def multiplier_bits(self, which: str) -> int:
         """Bits of the operand a PE multiplies: an OVP value's mantissa (it shifts the
-        product by the exponents), else the integer."""
-        return MANTISSA_BITS if self.olive(which) else getattr(self, f"{which}_bits")
+        product by the exponents) or its integer, else the operand's width."""
+        if not self.olive(which):
+            return getattr(self, f"{which}_bits")
+        if self.olive_products is OliveProducts.SHIFT:
+            return MANTISSA_BITS
+        low, high = self._value_range(which)
+        return max(-low - 1, high).bit_length() + 1
 
     @property
     def exact_accumulator_bits(self) -> int:

@@ -604,45 +604,49 @@ def olive_section() -> list[str]:
 
 
 OVP = dict(activation_encoding="olive", weight_encoding="olive")
-# (label, design): 8x8 arrays of every operand format, output-stationary unless named
+# (label, settings): one array per operand format, output-stationary unless named
 OLIVE_COST = [
-    ("INT4 × INT4", systolic("os8x8_i4", rows=8, cols=8, activation_bits=4, weight_bits=4,
-                             max_depth=256)),
-    ("INT8 × INT8", systolic("os8x8", rows=8, cols=8, max_depth=256, **INT8)),
-    ("OVP-4 × OVP-4", systolic("os8x8_ovp", rows=8, cols=8, max_depth=256, **OVP)),
-    ("INT8 × OVP-4", systolic("os8x8_i8_ovp", rows=8, cols=8, max_depth=256,
-                              weight_encoding="olive")),
-    ("OVP-4 × OVP-4, weight-stationary", systolic("ws8x8_ovp", rows=8, cols=8,
-                                                  dataflow="weight_stationary", **OVP)),
+    ("INT4 × INT4", dict(activation_bits=4, weight_bits=4)),
+    ("INT8 × INT8", INT8),
+    ("OVP-4 × OVP-4, mantissa and shift", OVP),
+    ("OVP-4 × OVP-4, integers", dict(olive_products="integer", **OVP)),
+    ("INT8 × OVP-4, mantissa and shift", dict(weight_encoding="olive")),
+    ("INT8 × OVP-4, integers", dict(weight_encoding="olive", olive_products="integer")),
+    ("OVP-4 × OVP-4 WS, mantissa and shift", dict(dataflow="weight_stationary", **OVP)),
 ]
-OLIVE_DEVICES = ("ecp5-85k", "ice40-up5k")
+# the array's side on each device: 8x8 on the ECP5; on the UP5K 8x8 of any format
+# outgrows the 5,280 cells (OVP, mantissa and shift: 12,753 after yosys), so 4x4
+OLIVE_SIDES = {"ecp5-85k": 8, "ice40-up5k": 4}
 
 
 def olive_cost_section() -> list[str]:
-    """The 8x8 OVP-4 array against the INT4 and INT8 arrays of the same size: yosys and
-    nextpnr, seed 1 (a unit the fit estimate refuses says so)."""
-    lines = ["## OliVe OVP-4 array cost (8×8, `accelgen synth`, seed 1)", "",
-             "The same 8×8 array with each operand format; OVP-4 PEs multiply 4-bit",
-             "mantissas and shift (docs/units/systolic.md, \"OVP-4 operands\"). MACs per",
-             "DSP: the 64 PEs over the DSP cells used.", "",
+    """The OVP-4 array against the INT4 and INT8 arrays of the same size: yosys and
+    nextpnr, seed 1."""
+    lines = ["## OliVe OVP-4 array cost (`accelgen synth`, seed 1)", "",
+             "The same array with each operand format (docs/units/systolic.md, \"OVP-4",
+             "operands\"): PEs that multiply 4-bit mantissas and shift the product",
+             "(`olive_products: shift`, OliVe's PE), or that multiply the integers the edge",
+             "decoders form (`olive_products: integer`). 8×8 on the ECP5-85F, 4×4 on the",
+             "iCE40 UP5K. MACs per DSP: the PEs over the DSP cells used.", "",
              "| operands (activation × weight) | device | LUT4 | FF | DSP | MACs per DSP | "
-             "Fmax, MHz | peak GMAC/s | flow |", "|---|---|---|---|---|---|---|---|---|"]
-    for device in OLIVE_DEVICES:
-        for label, design in OLIVE_COST:
+             "Fmax, MHz | peak GMAC/s | critical path | flow |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for device, side in OLIVE_SIDES.items():
+        for label, settings in OLIVE_COST:
             print(f"synth: olive {label} on {device}", file=sys.stderr)
+            name = "ovp_" + "".join(c for c in label.lower() if c.isalnum())
+            design = systolic(f"{name}_{side}", rows=side, cols=side, **(
+                {} if settings.get("dataflow") else {"max_depth": 256}), **settings)
             try:
                 cost = synthesize(design, device)["units"]["array"]
-            except AccelgenError as error:
-                lines.append(f"| {label} | {device} | does not fit: {error} ||||||| ")
+            except (AccelgenError, RuntimeError) as error:   # refused, or not placed
+                lines.append(f"| {label}, {side}×{side} | {device} | {error} ||||||||")
                 continue
-            except RuntimeError as error:     # placement or routing failed
-                lines.append(f"| {label} | {device} | {error} ||||||| ")
-                continue
-            fmax = cost["fmax_mhz"]
-            per_dsp = f"{64 / cost['dsp']:.0f}" if cost["dsp"] else "—"
-            lines.append(f"| {label} | {device} | {cost['lut4']} | {cost['ff']} | "
-                         f"{cost['dsp']} | {per_dsp} | {fmax} | {64 * fmax / 1000:.2f} | "
-                         f"{cost['flow']} |")
+            fmax, pes = cost["fmax_mhz"], side * side
+            per_dsp = f"{pes / cost['dsp']:.0f}" if cost["dsp"] else "—"
+            lines.append(f"| {label}, {side}×{side} | {device} | {cost['lut4']} | {cost['ff']} | "
+                         f"{cost['dsp']} | {per_dsp} | {fmax} | {pes * fmax / 1000:.2f} | "
+                         f"`{cost['critical_path']}` | {cost['flow']} |")
     return lines
 
 

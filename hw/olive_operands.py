@@ -11,23 +11,27 @@ from accelgen.systolic_config import SystolicConfig
 from .dsp import PRODUCT_LATENCY
 from .olive_decoder import OvpPairDecoder
 from .pipeline import delay
-from .systolic_layouts import OVP_OPERAND
+from .systolic_layouts import OVP_OPERAND, activation_shape, weight_shape
 
 
 def decoded_elements(m, config: SystolicConfig, which: str, lanes, *, name: str) -> list:
     """The ``activation`` or ``weight`` elements of a stream field as a PE takes them:
-    OVP codes decoded pair by pair (elements 2p and 2p + 1 are a pair, one decoder each),
-    integers as they are."""
+    OVP codes decoded pair by pair (elements 2p and 2p + 1 are a pair, one decoder each)
+    to (mantissa, shift) or to the integer (``olive_products``), integers as they are."""
     if not config.olive(which):
         return [lanes[k] for k in range(len(lanes))]
+    shape = activation_shape(config) if which == "activation" else weight_shape(config)
     elements = []
     for pair in range(len(lanes) // 2):
         decoder = m.submodules[f"{name}_pair{pair}"] = OvpPairDecoder(config.olive_normal.value)
         m.d.comb += decoder.pair.eq(Cat(lanes[2 * pair], lanes[2 * pair + 1]))
         for slot in range(2):
-            value = Signal(OVP_OPERAND, name=f"{name}{2 * pair + slot}")
-            m.d.comb += [value.mantissa.eq(decoder.mantissa[slot]),
-                         value.shift.eq(decoder.shift[slot])]
+            value = Signal(shape, name=f"{name}{2 * pair + slot}")
+            mantissa, shift = decoder.mantissa[slot], decoder.shift[slot]
+            if shape == OVP_OPERAND:
+                m.d.comb += [value.mantissa.eq(mantissa), value.shift.eq(shift)]
+            else:   # olive_products: integer, formed here once per lane
+                m.d.comb += value.eq(mantissa << shift)
             elements.append(value)
     return elements
 

@@ -11,7 +11,7 @@ from amaranth.hdl import signed, unsigned
 from amaranth.lib import data
 
 from accelgen.formats.olive_codes import MANTISSA_BITS, SHIFT_BITS
-from accelgen.systolic_config import SystolicConfig
+from accelgen.systolic_config import OliveProducts, SystolicConfig
 
 
 def _shape(bits: int, is_signed: bool):
@@ -29,16 +29,22 @@ def _element_shape(config: SystolicConfig, which: str):
         _shape(getattr(config, f"{which}_bits"), config.signed)
 
 
+def _shifts(config: SystolicConfig, which: str) -> bool:
+    """Whether PEs take the operand as an OVP (mantissa, shift) and shift the product."""
+    return config.olive(which) and config.olive_products is OliveProducts.SHIFT
+
+
 def _operand_shape(config: SystolicConfig, which: str):
-    """What a PE takes of an operand: the integer, or an OVP (mantissa, shift)."""
-    return OVP_OPERAND if config.olive(which) else _element_shape(config, which)
+    """What a PE takes of an operand: an OVP (mantissa, shift), or an integer."""
+    return OVP_OPERAND if _shifts(config, which) else multiplicand_shape(config, which)
 
 
 def multiplicand_shape(config: SystolicConfig, which: str):
     """What a PE's multiplier takes of an operand: an OVP value's mantissa (the product
-    is shifted by the exponents), or the integer."""
-    return OVP_OPERAND.members["mantissa"] if config.olive(which) else \
-        _element_shape(config, which)
+    is shifted by the exponents) or its integer, or the operand's integer."""
+    if config.olive(which):
+        return signed(config.multiplier_bits(which))
+    return _element_shape(config, which)
 
 
 def activation_shape(config: SystolicConfig):

@@ -43,7 +43,7 @@ OVP_UNITS = {
     "ovp_os": {"kind": "systolic", "rows": 2, "cols": 3, "activation_encoding": "olive",
                "weight_encoding": "olive", "max_depth": 6},
     "ovp_ws": {"kind": "systolic", "rows": 3, "cols": 2, "activation_encoding": "olive",
-               "weight_encoding": "olive", "olive_normal": "flint",
+               "weight_encoding": "olive", "olive_normal": "flint", "olive_products": "shift",
                "dataflow": "weight_stationary"},
 }
 

@@ -15,14 +15,15 @@ class SystolicKind(UnitKind):
         # large enough that Verilator splits the model into several files
         "8x8-int8-k256": {"rows": 8, "cols": 8, "max_depth": 256},
         "4x4-acc16-wraps": {"rows": 4, "cols": 4, "accumulator_bits": 16, "max_depth": 300},
-        # OVP-4 operands (docs/olive.md): both, and an integer partner; odd K and rows
+        # OVP-4 operands (docs/olive.md): both, and an integer partner; odd K and rows;
+        # PEs that shift, and PEs that take integers
         "ovp-3x5": {"rows": 3, "cols": 5, "activation_encoding": "olive",
-                    "weight_encoding": "olive", "max_depth": 40},
+                    "weight_encoding": "olive", "olive_products": "shift", "max_depth": 40},
         "ovp-2x3-int8xflint": {"rows": 2, "cols": 3, "weight_encoding": "olive",
                                "olive_normal": "flint", "max_depth": 33},
         "ws-ovp-5x3-flint": {"rows": 5, "cols": 3, "activation_encoding": "olive",
                              "weight_encoding": "olive", "olive_normal": "flint",
-                             "dataflow": "weight_stationary"},
+                             "olive_products": "shift", "dataflow": "weight_stationary"},
         "ws-1x1": {"rows": 1, "cols": 1, "dataflow": "weight_stationary"},
         "ws-3x5-int8xint4": {"rows": 3, "cols": 5, "weight_bits": 4,
                              "dataflow": "weight_stationary"},
