@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,15 @@ from . import adder_unit  # noqa: F401  (registers the test suite's own kind)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
+# ACCELGEN_FULL_SWEEPS=1: the build-heavy matrices in full (every family of every
+# post-synthesis regression, every preset's board build, every block-RAM width); the
+# suite otherwise runs a sample of each that keeps CI near 30 minutes on two cores
+FULL_SWEEPS = bool(os.environ.get("ACCELGEN_FULL_SWEEPS"))
+
+
+def sweep(full: list, sample: list) -> list:
+    """The whole list with ACCELGEN_FULL_SWEEPS, else the sample."""
+    return full if FULL_SWEEPS else sample
 
 
 def kind_cases() -> list[tuple[str, str]]:

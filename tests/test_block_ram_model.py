@@ -18,10 +18,13 @@ from accelgen.sim.post_synthesis import cell_models
 from accelgen.synth.flow import run_tool
 from accelgen.tools import find_tool, verilator_environment
 
+from .conftest import sweep
+
 ADDRESS_BITS = 14
 DATA_BITS = 36
-# one DP16KD each: 16 kbit at widths below 9 bits, 18 kbit (the parity bits) from 9
-WIDTHS = (1, 2, 4, 8, 9, 16, 18, 32, 36)
+# one DP16KD each: 16 kbit at widths below 9 bits, 18 kbit (the parity bits) from 9;
+# every width with ACCELGEN_FULL_SWEEPS, else one of each of the three kinds
+WIDTHS = sweep([1, 2, 4, 8, 9, 16, 18, 32, 36], [4, 18, 36])
 READS = ("own_address", "write_address", "write_through")
 
 

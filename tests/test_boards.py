@@ -15,7 +15,7 @@ from accelgen.boards.table import BOARDS
 from accelgen.link_plan import config_hash
 from accelgen.registry import UNIT_KINDS
 
-from .conftest import CONFIGS, case_design, have
+from .conftest import CONFIGS, case_design, have, sweep
 
 
 def run_selftest(plan, expected=None, cycles=4000):
@@ -140,12 +140,16 @@ def test_second_preset_builds_for_icebreaker_on_the_dsps(cli, in_tmp):
 # the ternary unit on both boards: the UP5K preset, and the MLGRU cell on the ECP5;
 # the bit-serial unit: the 4-bit mixture on the UP5K, all six families on the ECP5; the
 # KV cache: in SPRAM on the UP5K, 8 heads in block RAM on the ECP5
-TERNARY_BUILDS = [("ternary_8x2.yaml", "icebreaker", "top.bin"),
-                  ("ternary_mlgru.yaml", "ulx3s-85f", "top.bit"),
-                  ("bitserial_w4.yaml", "icebreaker", "top.bin"),
-                  ("bitserial.yaml", "ulx3s-85f", "top.bit"),
-                  ("kv_cache_up5k.yaml", "icebreaker", "top.bin"),
-                  ("kv_cache.yaml", "ulx3s-85f", "top.bit")]
+# (the ECP5 ones with ACCELGEN_FULL_SWEEPS: the ULX3S system build has every kind on ECP5)
+TERNARY_BUILDS = sweep([("ternary_8x2.yaml", "icebreaker", "top.bin"),
+                        ("ternary_mlgru.yaml", "ulx3s-85f", "top.bit"),
+                        ("bitserial_w4.yaml", "icebreaker", "top.bin"),
+                        ("bitserial.yaml", "ulx3s-85f", "top.bit"),
+                        ("kv_cache_up5k.yaml", "icebreaker", "top.bin"),
+                        ("kv_cache.yaml", "ulx3s-85f", "top.bit")],
+                       [("ternary_8x2.yaml", "icebreaker", "top.bin"),
+                        ("bitserial_w4.yaml", "icebreaker", "top.bin"),
+                        ("kv_cache_up5k.yaml", "icebreaker", "top.bin")])
 
 
 @pytest.mark.slow
@@ -163,15 +167,18 @@ def test_unit_self_test_builds(preset, board, bitstream_name, cli, in_tmp):
 
 
 @pytest.mark.slow
-def test_orangecrab_builds(cli, in_tmp):
+def test_orangecrab_builds(cli, in_tmp, write_config):
+    """The OrangeCrab's DFU image (dfu-suffix), of a small unit's self-test."""
     if not have("dfu-suffix"):
         message = "the OrangeCrab build needs dfu-suffix: apt-get install dfu-util"
         if os.environ.get("CI"):
             pytest.fail(message)     # .ci/run installs it; its absence there is a bug
         pytest.skip(message)
-    code, _, err = cli("build", "--board", "orangecrab-85f", "--selftest")
+    small = write_config("name: crab\nunits: {a: {kind: systolic, rows: 2, cols: 2, "
+                         "activation_bits: 4, weight_bits: 4}}\n")
+    code, _, err = cli("build", small, "--board", "orangecrab-85f", "--selftest")
     assert code == 0, err
-    assert (in_tmp / "build" / "accelgen_default" / "boards" / "orangecrab-85f-selftest" /
+    assert (in_tmp / "build" / "crab" / "boards" / "orangecrab-85f-selftest" /
             "top.bit").stat().st_size > 100_000
 
 
