@@ -608,11 +608,12 @@ OVP = dict(activation_encoding="olive", weight_encoding="olive")
 OLIVE_COST = [
     ("INT4 × INT4", dict(activation_bits=4, weight_bits=4)),
     ("INT8 × INT8", INT8),
-    ("OVP-4 × OVP-4, mantissa and shift", OVP),
+    ("OVP-4 × OVP-4, mantissa and shift", dict(olive_products="shift", **OVP)),
     ("OVP-4 × OVP-4, integers", dict(olive_products="integer", **OVP)),
-    ("INT8 × OVP-4, mantissa and shift", dict(weight_encoding="olive")),
+    ("INT8 × OVP-4, mantissa and shift", dict(weight_encoding="olive", olive_products="shift")),
     ("INT8 × OVP-4, integers", dict(weight_encoding="olive", olive_products="integer")),
-    ("OVP-4 × OVP-4 WS, mantissa and shift", dict(dataflow="weight_stationary", **OVP)),
+    ("OVP-4 × OVP-4 WS, integers", dict(dataflow="weight_stationary", olive_products="integer",
+                                        **OVP)),
 ]
 # the array's side on each device: 8x8 on the ECP5; on the UP5K 8x8 of any format
 # outgrows the 5,280 cells (OVP, mantissa and shift: 12,753 after yosys), so 4x4

@@ -32,8 +32,8 @@ def test_score_leaves_out_what_no_test_could_catch():
 @pytest.mark.parametrize("kind", list(UNIT_KINDS))
 def test_the_regression_catches_a_sample_of_mutants(kind, tmp_path):
     design, unit = case_design(kind, "minimum")
-    mutants = mutation.run(design, unit, tmp_path, count=2, seed=1, jobs=1, budget=600)
-    assert len(mutants) == 2
+    mutants = mutation.run(design, unit, tmp_path, count=1, seed=1, jobs=1, budget=600)
+    assert len(mutants) == 1
     survivors = [m.words for m in mutants if m.verdict == mutation.SURVIVED]
     assert not survivors, f"{kind}: mutants no test catches: {survivors}"
     report = json.loads((tmp_path / "report.json").read_text())
