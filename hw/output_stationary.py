@@ -92,7 +92,9 @@ class OutputStationaryArray(wiring.Component):
         # with their input and output registers where it has them (hw/dsp.py). Where two
         # products sharing an activation fit one DSP (INT4 weights on ECP5), PE (i, j + 1)
         # for odd j + 1 multiplies a cycle early, the operands its chain registers are
-        # about to take (the activation is PE (i, j)'s), and delays its product.
+        # about to take (the activation is PE (i, j)'s), and delays its product. An OVP
+        # operand (olive_products: shift) gives the multiplier its mantissa; its exponent
+        # shifts the product on the way into the fabric (hw/olive_operands.py).
         a_shape, w_shape = (multiplicand_shape(config, "activation"),
                             multiplicand_shape(config, "weight"))
         paired = packs_pairs(platform, a_shape, w_shape)

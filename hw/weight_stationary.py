@@ -124,6 +124,8 @@ class WeightStationaryArray(wiring.Component):
         # an activation fit one DSP (INT4 weights on ECP5), PE (i, j + 1) for odd j + 1
         # multiplies a cycle early, with PE (i, j)'s activation and the bank select of
         # that cycle, and delays its product by a register: what every PE sees is unchanged.
+        # An OVP operand (olive_products: shift) gives the multiplier its mantissa; its
+        # exponent shifts the product on the way into the fabric (hw/olive_operands.py).
         weight = weight_shape(config)
         a_shape, w_shape = (multiplicand_shape(config, "activation"),
                             multiplicand_shape(config, "weight"))

@@ -25,6 +25,18 @@ def sweep(full: list, sample: list) -> list:
     return full if FULL_SWEEPS else sample
 
 
+# files of multi-minute builds (bitstreams, netlists)
+LONGEST = {"test_boards.py", "test_block_ram_model.py", "test_synth.py",
+           "test_post_synthesis.py"}
+
+
+def pytest_collection_modifyitems(items):
+    """The longest builds first, then the other slow tests, then the quick ones: with two
+    workers the run ends on short tests, not on one worker building alone."""
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
+                                 item.path.name not in LONGEST))
+
+
 def kind_cases() -> list[tuple[str, str]]:
     """(kind, case) for every test config every registered kind declares."""
     return [(kind.name, case) for kind in UNIT_KINDS.values() for case in kind.test_configs]

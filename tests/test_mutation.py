@@ -40,7 +40,7 @@ def test_the_regression_catches_a_sample_of_mutants(kind, tmp_path):
     assert [entry["verdict"] for entry in report] == [m.verdict for m in mutants]
     if kind == "adder":
         # a second run finds every verdict in the cache
-        again = mutation.run(design, unit, tmp_path, count=2, seed=1, jobs=1, budget=600)
+        again = mutation.run(design, unit, tmp_path, count=1, seed=1, jobs=1, budget=600)
         assert [(m.verdict, m.seconds) for m in again] == \
             [(m.verdict, m.seconds) for m in mutants]
 

@@ -13,12 +13,15 @@ from accelgen.sim.runner import declared_tests, simulate
 
 from .conftest import CONFIGS, case_design, kind_cases, simulators
 
-# the large configs, whose point is size (Verilator's split models, the presets), on
-# Verilator alone; Icarus runs the same benches on every other config
-VERILATOR_ONLY = {("systolic", "8x8-int8-k256"), ("bitserial", "preset"),
-                  ("ternary", "preset"), ("ternary", "mlgru-preset")}
+# Verilator runs every config; Icarus, the second simulator (four-state, its own event
+# order), each kind's minimum and a config of odd shapes, and the OVP-4 arrays
+ICARUS = {(kind, "minimum") for kind, _ in kind_cases()} | {
+    ("systolic", "ws-1x1"), ("systolic", "3x5-uint4"), ("systolic", "ovp-3x5"),
+    ("systolic", "ovp-2x3-int8xflint"), ("systolic", "ws-ovp-5x3-flint"),
+    ("ternary", "mlgru-2x3"), ("bitserial", "2bit-short-groups"),
+    ("kv_buffer", "window-odd")}
 RUNS = [(kind, case, simulator) for kind, case in kind_cases() for simulator in simulators()
-        if simulator == "verilator" or (kind, case) not in VERILATOR_ONLY]
+        if simulator == "verilator" or (kind, case) in ICARUS]
 
 
 @pytest.mark.slow
