@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .errors import require
 from .formats.olive_codes import MANTISSA_BITS, NORMAL_TYPES
-from .numbers import ceil_log2, value_range
+from .numbers import ceil_log2, signed_bits, value_range
 from .unit import UnitConfig, parameter
 
 
@@ -126,13 +126,9 @@ class SystolicConfig(UnitConfig):
         if self.any_olive:
             # the widest product of the two value ranges, with its sign
             corners = [a * w for a in self.activation_range for w in self.weight_range]
-            return max(max(corners).bit_length(), (-min(corners) - 1).bit_length()) + 1
+            return signed_bits(min(corners), max(corners))
         # signed: -2^(a-1) * -2^(w-1) = 2^(a+w-2) still needs a+w bits with its sign
         return self.activation_bits + self.weight_bits
-
-    def operand_bits(self, which: str) -> int:
-        """Bits of one element of the ``activation`` or ``weight`` stream (a code: 4)."""
-        return 4 if self.olive(which) else getattr(self, f"{which}_bits")
 
     def multiplier_bits(self, which: str) -> int:
         """Bits of the operand a PE multiplies: an OVP value's mantissa (it shifts the
@@ -141,8 +137,7 @@ class SystolicConfig(UnitConfig):
             return getattr(self, f"{which}_bits")
         if self.olive_products is OliveProducts.SHIFT:
             return MANTISSA_BITS
-        low, high = self._value_range(which)
-        return max(-low - 1, high).bit_length() + 1
+        return signed_bits(*self._value_range(which))
 
     @property
     def exact_accumulator_bits(self) -> int:
@@ -181,8 +176,7 @@ class SystolicConfig(UnitConfig):
     def _value_range(self, which: str) -> tuple[int, int]:
         """Inclusive (min, max) of an operand's values (an OVP value's, in units)."""
         if self.olive(which):
-            values = self.olive_type.normal_values + self.olive_type.outlier_values
-            return min(values), max(values)
+            return min(self.olive_type.values), max(self.olive_type.values)
         return value_range(getattr(self, f"{which}_bits"), self.signed)
 
     @property

@@ -84,7 +84,7 @@ def decode(normal: NormalType, codes: np.ndarray) -> np.ndarray:
 
 def _grid(normal: NormalType) -> tuple[np.ndarray, np.ndarray]:
     """The reference's grid (its units) in its order, and the same points in our units."""
-    units = np.array(normal.normal_values + normal.outlier_values, dtype=np.int64)
+    units = np.array(normal.values, dtype=np.int64)
     return units * normal.grid_unit, units
 
 
@@ -198,7 +198,7 @@ def encode_values(normal: NormalType, values, what: str) -> np.ndarray:
     (even length): every value a normal or an outlier level, and a pair with an outlier
     has a zero partner. The inverse of :func:`decode`, for callers that hold integers."""
     values = np.asarray(values, dtype=np.int64)
-    levels = normal.normal_values + normal.outlier_values
+    levels = normal.values
     if not np.isin(values, levels).all():
         wrong = sorted(set(values.ravel().tolist()) - set(levels))
         raise AccelgenError(f"{what}: OVP-4 {normal.name} values are {levels}; got "

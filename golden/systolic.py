@@ -16,7 +16,7 @@ def _operand(config: SystolicConfig, values, which: str) -> np.ndarray:
         return check_range(values, getattr(config, f"{which}_bits"), config.signed, what)
     values = np.asarray(values, dtype=np.int64)
     normal = config.olive_type
-    levels = normal.normal_values + normal.outlier_values
+    levels = normal.values
     if not np.isin(values, levels).all():
         wrong = sorted(set(values.ravel().tolist()) - set(levels))
         raise AccelgenError(f"{what}: must be OVP-4 {normal.name} values (in units: "

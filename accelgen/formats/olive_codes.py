@@ -64,6 +64,11 @@ class NormalType:
         return sorted({self.decode(code) for code in range(16) if code != VICTIM})
 
     @property
+    def values(self) -> list[int]:
+        """Every value a code stands for, normal and outlier, in units."""
+        return self.normal_values + self.outlier_values
+
+    @property
     def outlier_values(self) -> list[int]:
         return sorted(self.outlier(sign | index) for sign in (0, 0b1000)
                       for index in ABFLOAT_INDICES)
@@ -114,7 +119,7 @@ def split(value: int) -> tuple[int, int]:
 def _operand_bits() -> tuple[int, int]:
     """The signed mantissa and unsigned shift widths that hold every value's split."""
     splits = [split(value) for normal in NORMAL_TYPES.values()
-              for value in normal.normal_values + normal.outlier_values]
+              for value in normal.values]
     mantissa = max(abs(mantissa) for mantissa, _ in splits)
     return mantissa.bit_length() + 1, max(shift for _, shift in splits).bit_length()
 
